@@ -1,0 +1,115 @@
+/**
+ * The one error catalogue of esbench. Every error a user can see has a stable `code`; the HTTP
+ * status (service) and the exit code (CLI) of each code are decided here and nowhere else.
+ * `docs/errors.md` documents every code (a unit test keeps the two in step).
+ */
+
+export interface ErrorSpec {
+  readonly http: number;
+  readonly exit: number;
+  readonly summary: string;
+}
+
+/** Exit codes: 1 = a check failed (SLO, strict health), 2 = usage / bad input, 3 = environment, 4 = conflict / internal. */
+export const ERROR_CATALOGUE = {
+  // Input
+  BAD_REQUEST: { http: 400, exit: 2, summary: 'The request or arguments are malformed.' },
+  INVALID_JSON: { http: 400, exit: 2, summary: 'The request body is not valid JSON.' },
+  VALIDATION_FAILED: { http: 400, exit: 2, summary: 'The input does not match the schema (wrong type, unknown field, out of range).' },
+  BODY_TOO_LARGE: { http: 413, exit: 2, summary: 'The request body exceeds the configured limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { http: 415, exit: 2, summary: 'The request body is not application/json.' },
+  NOT_FOUND: { http: 404, exit: 2, summary: 'No such route or resource.' },
+  METHOD_NOT_ALLOWED: { http: 405, exit: 2, summary: 'The route does not accept this method.' },
+  BAD_FLAG: { http: 400, exit: 2, summary: 'A command-line flag or argument is unknown or malformed.' },
+  BAD_CONFIG: { http: 400, exit: 2, summary: 'A configuration value is invalid.' },
+  // Concurrency and domain
+  CONCURRENCY_CONFLICT: { http: 409, exit: 4, summary: 'An event matching the boundary was appended after the expected version.' },
+  RETRIES_EXHAUSTED: { http: 409, exit: 4, summary: 'A command kept conflicting after all its retries.' },
+  BOOK_NOT_IN_CIRCULATION: { http: 422, exit: 4, summary: 'The book copy is not in circulation.' },
+  BOOK_ALREADY_IN_CIRCULATION: { http: 422, exit: 4, summary: 'The book copy is already in circulation.' },
+  BOOK_ALREADY_LENT: { http: 422, exit: 4, summary: 'The book copy is lent to a reader.' },
+  BOOK_NOT_LENT_TO_READER: { http: 422, exit: 4, summary: 'The book copy is not lent to this reader.' },
+  READER_NOT_REGISTERED: { http: 422, exit: 4, summary: 'The reader has no active contract.' },
+  READER_ALREADY_REGISTERED: { http: 422, exit: 4, summary: 'The reader already has an active contract.' },
+  READER_LIMIT_REACHED: { http: 422, exit: 4, summary: 'The reader already holds the maximum number of books (10).' },
+  READER_HAS_BOOKS: { http: 422, exit: 4, summary: 'The reader still holds books and cannot cancel the contract.' },
+  // Database and environment
+  DB_UNAVAILABLE: { http: 503, exit: 3, summary: 'A database node cannot be reached.' },
+  POOL_TIMEOUT: { http: 503, exit: 3, summary: 'No pooled connection became free within the acquire timeout.' },
+  STATEMENT_TIMEOUT: { http: 503, exit: 3, summary: 'A statement ran longer than the statement timeout.' },
+  REPLICA_UNAVAILABLE: { http: 503, exit: 3, summary: 'The replica cannot be reached and fallback to the primary is off.' },
+  CLUSTER_NOT_RUNNING: { http: 503, exit: 3, summary: 'The cluster is not running (run `esbench cluster up`).' },
+  CLUSTER_START_FAILED: { http: 500, exit: 3, summary: 'A PostgreSQL node failed to start; the message names its log.' },
+  NODE_CRASHED: { http: 503, exit: 3, summary: 'A node of the cluster is down although its data directory says it should run.' },
+  POSTGRES_NOT_FOUND: { http: 500, exit: 3, summary: 'No PostgreSQL binaries were found (npm package, PATH or pg_config).' },
+  DOCKER_UNAVAILABLE: { http: 500, exit: 3, summary: 'No Docker engine is reachable.' },
+  RESULTS_DIR_INVALID: { http: 500, exit: 2, summary: 'The results directory exists but is not esbench\'s.' },
+  SLO_VIOLATED: { http: 500, exit: 1, summary: 'A run violated its --slo.' },
+  CHECK_FAILED: { http: 500, exit: 1, summary: 'A strict check reported a warning.' },
+  INTERRUPTED: { http: 500, exit: 130, summary: 'Stopped by SIGINT/SIGTERM; partial results were saved.' },
+  INTERNAL: { http: 500, exit: 4, summary: 'An unexpected error; please report it with the log.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class EsbenchError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EsbenchError';
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CATALOGUE[this.code].http;
+  }
+
+  get exitCode(): number {
+    return ERROR_CATALOGUE[this.code].exit;
+  }
+}
+
+export class ConcurrencyConflict extends EsbenchError {
+  constructor(readonly expectedVersion: number, readonly actualVersion: number) {
+    super('CONCURRENCY_CONFLICT', `an event matching the boundary was appended after version ${expectedVersion} (now ${actualVersion})`, {
+      details: { expectedVersion, actualVersion },
+    });
+    this.name = 'ConcurrencyConflict';
+  }
+}
+
+export class DomainRejection extends EsbenchError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+    this.name = 'DomainRejection';
+  }
+}
+
+export function isEsbenchError(error: unknown): error is EsbenchError {
+  return error instanceof EsbenchError;
+}
+
+/** PostgreSQL SQLSTATEs and pg-pool messages that map to a catalogued code. */
+export function fromDatabaseError(error: unknown): EsbenchError {
+  if (error instanceof EsbenchError) return error;
+  const e = error as { code?: string; message?: string } | undefined;
+  const message = e?.message ?? String(error);
+  if (e?.code === '57014') return new EsbenchError('STATEMENT_TIMEOUT', 'statement timeout', { cause: error });
+  if (message.includes('timeout exceeded when trying to connect')) {
+    return new EsbenchError('POOL_TIMEOUT', 'timed out waiting for a pooled connection', { cause: error });
+  }
+  if (
+    e?.code === 'ECONNREFUSED' ||
+    e?.code === 'ECONNRESET' ||
+    e?.code === '57P01' || // admin_shutdown
+    e?.code === '57P02' ||
+    e?.code === '57P03' || // cannot_connect_now
+    message.includes('Connection terminated')
+  ) {
+    return new EsbenchError('DB_UNAVAILABLE', 'database unavailable', { cause: error });
+  }
+  return new EsbenchError('INTERNAL', message, { cause: error });
+}

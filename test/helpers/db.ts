@@ -1,0 +1,52 @@
+/**
+ * A fresh database per test file on the shared test cluster; physical replication carries it to
+ * the replica. Dropped (WITH FORCE) at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { urlFor } from '../../src/cluster/embedded-cluster.ts';
+
+export interface TestDatabase {
+  name: string;
+  primaryUrl: string;
+  replicaUrl: string;
+  primaryPort: number;
+  replicaPort: number;
+  dataDir: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(port: number, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: urlFor(port, 'postgres') });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const { primaryPort, replicaPort, dataDir } = inject('cluster');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  // Identifiers cannot be bound; the name is generated above from hex digits only.
+  await admin(primaryPort, (c) => c.query(`CREATE DATABASE ${name}`));
+  // Wait until the replica has replayed the CREATE DATABASE.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = await admin(replicaPort, (c) => c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]));
+    if (found.rowCount === 1) break;
+    if (Date.now() > deadline) throw new Error(`replica did not receive database ${name}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    name,
+    primaryUrl: urlFor(primaryPort, name),
+    replicaUrl: urlFor(replicaPort, name),
+    primaryPort,
+    replicaPort,
+    dataDir,
+    drop: () => admin(primaryPort, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Three tiers: unit (no database), integration (real embedded primary + replica started once by
+// the global setup), e2e (the CLI as a user runs it). `npm test` runs all three.
+export default defineConfig({
+  test: {
+    reporters: ['default'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    teardownTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          // Two cores: files share one cluster; each file gets its own database.
+          maxWorkers: 2,
+          minWorkers: 1,
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], maxWorkers: 1, minWorkers: 1 },
+      },
+    ],
+  },
+});
