@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     teardownTimeout: 60_000,
+    // Two cores: integration files share one cluster (each file has its own database).
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
@@ -16,15 +19,9 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
-          // Two cores: files share one cluster; each file gets its own database.
-          maxWorkers: 2,
-          minWorkers: 1,
         },
       },
-      {
-        extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], maxWorkers: 1, minWorkers: 1 },
-      },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
     ],
   },
 });
