@@ -1,0 +1,20 @@
+import type { ClusterStatus } from '../cluster/cluster.ts';
+
+export function printClusterStatus(s: ClusterStatus): string {
+  const lines = [`cluster: ${s.mode}${s.dataDir ? ` (${s.dataDir})` : ''}`];
+  for (const n of s.nodes) {
+    const role = n.inRecovery === null ? '' : n.inRecovery ? ' standby' : ' primary';
+    lines.push(
+      `  ${n.node.padEnd(8)} ${n.state.padEnd(11)} port ${String(n.port ?? '-').padEnd(6)} pid ${String(n.pid ?? '-').padEnd(8)}` +
+        ` ${n.version ? `PostgreSQL ${n.version}${role}` : ''}${n.error ? ` error: ${n.error}` : ''}`,
+    );
+    if (n.state === 'running') lines.push(`           ${n.url}`);
+  }
+  const r = s.replication;
+  lines.push(
+    r.state
+      ? `  replication: ${r.state}, replay lag ${r.replayLagSeconds === null ? '-' : `${(r.replayLagSeconds * 1000).toFixed(1)} ms`}, ${r.lagBytes ?? '-'} bytes behind`
+      : '  replication: not streaming',
+  );
+  return `${lines.join('\n')}\n`;
+}
