@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { DbPool } from './db-pool.ts';
 
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 
@@ -18,8 +19,10 @@ export interface SchemaOptions {
  * `:fastupdate` becomes the literal on/off; storage parameters cannot be bound as parameters and
  * the value comes from a boolean, never from user text.
  */
-export async function applySchema(client: pg.ClientBase | pg.Pool, options: SchemaOptions): Promise<void> {
+export async function applySchema(db: DbPool | pg.ClientBase | pg.Pool, options: SchemaOptions): Promise<void> {
   const sql = readSql('schema.sql').replaceAll(':fastupdate', options.ginFastupdate ? 'on' : 'off');
   // One advisory lock so that concurrent starters (tests, service + seed) do not race on CREATE.
-  await client.query(`SELECT pg_advisory_lock(7363021); ${sql}; SELECT pg_advisory_unlock(7363021);`);
+  const text = `SELECT pg_advisory_lock(7363021); ${sql}; SELECT pg_advisory_unlock(7363021);`;
+  if (db instanceof DbPool) await db.query('schema', text);
+  else await db.query(text);
 }

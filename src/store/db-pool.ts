@@ -1,0 +1,170 @@
+/**
+ * A `pg` pool with pgxpool's semantics for `min` and with timing of every acquire and statement.
+ *
+ * pg-pool's own `min` only stops idle eviction below `min`; it never opens connections. pgxpool's
+ * MinConns (what the study tuned, 20 → 2) opens them at start and keeps topping the pool up (its
+ * health check runs every minute; we check every second). So: open `min` at start, refill when
+ * lifetime expiry or a broken connection drops the pool below `min`.
+ */
+import pg from 'pg';
+import type { PoolConfig } from '../core/config.ts';
+import { fromDatabaseError } from '../core/errors.ts';
+
+export type PoolName = 'primary' | 'replica';
+
+/** Per-request accumulator behind the Server-Timing header. */
+export class Timing {
+  poolWaitMs = 0;
+  dbMs = 0;
+  statements = 0;
+}
+
+export interface PoolObserver {
+  acquired?(pool: PoolName, waitMs: number): void;
+  statement?(pool: PoolName, statement: string, ms: number, ok: boolean): void;
+}
+
+export interface Session {
+  /** Runs one named statement; the name tags the SQL for pg_stat_statements and labels metrics. */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(name: string, text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+const now = () => performance.now();
+
+/**
+ * Tags a statement for pg_stat_statements: the leading comment survives normalisation, so the
+ * observer can map statistics back to statement names.
+ */
+export function tagSql(name: string, text: string): string {
+  return `/* esbench:${name} */ ${text}`;
+}
+
+export class DbPool {
+  readonly name: PoolName;
+  readonly config: Readonly<PoolConfig>;
+  private readonly pool: pg.Pool;
+  private readonly observer: PoolObserver;
+  private refill: NodeJS.Timeout | undefined;
+  private refilling = false;
+  private closed = false;
+
+  constructor(name: PoolName, url: string, config: Readonly<PoolConfig>, observer: PoolObserver = {}) {
+    this.name = name;
+    this.config = config;
+    this.observer = observer;
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: config.max,
+      min: config.min,
+      idleTimeoutMillis: config.idleTimeoutMs,
+      maxLifetimeSeconds: Math.ceil(config.maxLifetimeMs / 1000),
+      connectionTimeoutMillis: config.acquireTimeoutMs,
+      statement_timeout: config.statementTimeoutMs || undefined,
+      application_name: `esbench_${name}_pool`,
+    });
+    // An idle client's connection dropped (crash, restart): pg-pool removes it; don't crash the process.
+    this.pool.on('error', () => {});
+  }
+
+  /** Opens `min` connections and starts the refill loop. Resolves when they are open. */
+  async start(): Promise<void> {
+    await this.topUp();
+    if (this.config.min > 0) {
+      this.refill = setInterval(() => void this.topUp().catch(() => {}), 1000);
+      this.refill.unref();
+    }
+  }
+
+  private async topUp(): Promise<void> {
+    if (this.refilling || this.closed) return;
+    this.refilling = true;
+    try {
+      const missing = this.config.min - this.pool.totalCount;
+      if (missing <= 0) return;
+      const clients = await Promise.all(Array.from({ length: missing }, () => this.pool.connect()));
+      for (const c of clients) c.release();
+    } finally {
+      this.refilling = false;
+    }
+  }
+
+  stats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount, max: this.config.max };
+  }
+
+  /** Checks out one connection for `fn` (a transaction, or a few statements), timing the wait. */
+  async withSession<T>(fn: (session: Session) => Promise<T>, timing?: Timing): Promise<T> {
+    const t0 = now();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw fromDatabaseError(e);
+    }
+    const waited = now() - t0;
+    if (timing) timing.poolWaitMs += waited;
+    this.observer.acquired?.(this.name, waited);
+    let broken: Error | undefined;
+    const session: Session = {
+      query: async <R extends pg.QueryResultRow>(name: string, text: string, values?: unknown[]) => {
+        const s0 = now();
+        let ok = false;
+        try {
+          const r = await client.query<R>(tagSql(name, text), values);
+          ok = true;
+          return r;
+        } catch (e) {
+          const err = e as { code?: string };
+          // Connection-level failures: do not return this client to the pool.
+          if (err.code === undefined || err.code.startsWith('57P') || err.code.startsWith('08')) broken = e as Error;
+          throw fromDatabaseError(e);
+        } finally {
+          const ms = now() - s0;
+          if (timing) {
+            timing.dbMs += ms;
+            timing.statements += 1;
+          }
+          this.observer.statement?.(this.name, name, ms, ok);
+        }
+      },
+    };
+    try {
+      return await fn(session);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** One statement on a pooled connection. */
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(name: string, text: string, values?: unknown[], timing?: Timing): Promise<pg.QueryResult<R>> {
+    return this.withSession((s) => s.query<R>(name, text, values), timing);
+  }
+
+  /** BEGIN … COMMIT around fn; ROLLBACK when it throws. */
+  transaction<T>(fn: (session: Session) => Promise<T>, timing?: Timing): Promise<T> {
+    return this.withSession(async (s) => {
+      await s.query('begin', 'BEGIN');
+      try {
+        const result = await fn(s);
+        await s.query('commit', 'COMMIT');
+        return result;
+      } catch (e) {
+        await s.query('rollback', 'ROLLBACK').catch(() => {});
+        throw e;
+      }
+    }, timing);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.refill) clearInterval(this.refill);
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,40 @@
+import { DEFAULT_POOL, type PoolConfig } from '../../src/core/config.ts';
+import { DbPool } from '../../src/store/db-pool.ts';
+import { applySchema } from '../../src/store/schema.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+export interface StoreFixture {
+  db: TestDatabase;
+  primary: DbPool;
+  replica: DbPool;
+  close(): Promise<void>;
+}
+
+/** A fresh database with the schema, and one pool per node. */
+export async function storeFixture(pool: Partial<PoolConfig> = {}): Promise<StoreFixture> {
+  const db = await createTestDatabase();
+  const config = { ...DEFAULT_POOL, min: 0, max: 40, ...pool };
+  const primary = new DbPool('primary', db.primaryUrl, config);
+  const replica = new DbPool('replica', db.replicaUrl, config);
+  await applySchema(primary, { ginFastupdate: true });
+  return {
+    db,
+    primary,
+    replica,
+    close: async () => {
+      await primary.close();
+      await replica.close();
+      await db.drop();
+    },
+  };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
