@@ -98,6 +98,9 @@ export function fromDatabaseError(error: unknown): EsbenchError {
   const e = error as { code?: string; message?: string } | undefined;
   const message = e?.message ?? String(error);
   if (e?.code === '57014') return new EsbenchError('STATEMENT_TIMEOUT', 'statement timeout', { cause: error });
+  // Class 22 (data exception): a value PostgreSQL cannot store or compare (e.g. a timestamp out of
+  // range). The input is at fault, not the server.
+  if (e?.code?.startsWith('22')) return new EsbenchError('VALIDATION_FAILED', `value rejected by PostgreSQL: ${message}`, { cause: error });
   if (message.includes('timeout exceeded when trying to connect')) {
     return new EsbenchError('POOL_TIMEOUT', 'timed out waiting for a pooled connection', { cause: error });
   }

@@ -5,7 +5,7 @@
 import { ConcurrencyConflict, EsbenchError } from '../core/errors.ts';
 import type { Timing } from '../store/db-pool.ts';
 import type { EventStore } from '../store/event-store.ts';
-import { boundaryOf, decide, foldBoundary, type CommandKind, type LibraryCommand } from './library-commands.ts';
+import { boundaryOf, decide, foldBoundary, type LibraryCommand } from './library-commands.ts';
 
 export interface RetryPolicy {
   tries: number;
@@ -13,10 +13,11 @@ export interface RetryPolicy {
   jitter: number;
 }
 
+/** Command labels: a CommandKind, or 'append' for the generic append route. */
 export interface CommandObserver {
-  conflict?(kind: CommandKind): void;
-  retry?(kind: CommandKind): void;
-  rejected?(kind: CommandKind, code: string): void;
+  conflict?(command: string): void;
+  retry?(command: string): void;
+  rejected?(command: string, code: string): void;
 }
 
 export interface CommandOutcome {

@@ -17,6 +17,8 @@ export class Timing {
   poolWaitMs = 0;
   dbMs = 0;
   statements = 0;
+  /** A read model fell back from the replica to the primary. */
+  fallback = false;
 }
 
 export interface PoolObserver {

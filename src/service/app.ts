@@ -1,0 +1,130 @@
+/**
+ * The Fastify app factory: two pools (primary, replica), the event store, the library commands and
+ * read models, metrics and health. Nothing listens until the caller says so; `inject` works as is.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from '../core/config.ts';
+import { EsbenchError, isEsbenchError } from '../core/errors.ts';
+import { CommandHandler } from '../domain/command-handler.ts';
+import { DbPool, Timing } from '../store/db-pool.ts';
+import { EventStore } from '../store/event-store.ts';
+import { hostileJson, installErrorHandling } from './error-handler.ts';
+import { createMetrics, type ServiceMetrics } from './metrics.ts';
+import { registerEventRoutes } from './routes/events.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerLibraryRoutes } from './routes/library.ts';
+import { serverTimingHeader } from './server-timing.ts';
+
+export interface AppOptions {
+  config: Readonly<Config>;
+  primaryUrl: string;
+  replicaUrl: string;
+  /** Fastify logger: false in tests, true (JSON to stdout) for `serve`. */
+  logger?: boolean;
+}
+
+export interface AppServices {
+  config: Readonly<Config>;
+  primary: DbPool;
+  replica: DbPool;
+  store: EventStore;
+  commands: CommandHandler;
+  metrics: ServiceMetrics;
+  /** The pool a read model uses for `from`, falling back to the primary when configured. */
+  readModel<T>(from: 'primary' | 'replica' | undefined, timing: Timing, run: (pool: DbPool) => Promise<T>): Promise<T>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    timing: Timing;
+    startedAt: number;
+  }
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    logger: options.logger ? { level: config.service.logLevel === 'silent' ? 'silent' : config.service.logLevel } : false,
+    bodyLimit: config.service.bodyLimitBytes,
+    // Reject unknown fields instead of silently dropping them; never coerce types.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+
+  let primary: DbPool | undefined;
+  let replica: DbPool | undefined;
+  const metrics = createMetrics(() => ({
+    ...(primary ? { primary: primary.stats() } : {}),
+    ...(replica ? { replica: replica.stats() } : {}),
+  }));
+  primary = new DbPool('primary', options.primaryUrl, config.pools.primary, metrics.poolObserver);
+  replica = new DbPool('replica', options.replicaUrl, config.pools.replica, metrics.poolObserver);
+  const store = new EventStore(primary, config.service.appendStrategy);
+  const commands = new CommandHandler(store, config.service.retry, metrics.commandObserver);
+  const primaryPool = primary;
+  const replicaPool = replica;
+
+  const services: AppServices = {
+    config,
+    primary: primaryPool,
+    replica: replicaPool,
+    store,
+    commands,
+    metrics,
+    async readModel(from, timing, run) {
+      const target = from ?? config.service.readModelsFrom;
+      if (target === 'primary') return run(primaryPool);
+      try {
+        return await run(replicaPool);
+      } catch (e) {
+        const unavailable = isEsbenchError(e) && (e.code === 'DB_UNAVAILABLE' || e.code === 'POOL_TIMEOUT');
+        if (!unavailable) throw e;
+        if (!config.service.replicaFallback) throw new EsbenchError('REPLICA_UNAVAILABLE', 'the replica is unavailable and fallback is off', { cause: e });
+        timing.fallback = true;
+        return run(primaryPool);
+      }
+    },
+  };
+
+  installErrorHandling(app);
+  // JSON only: without this, Fastify would accept text/plain bodies as strings.
+  app.removeContentTypeParser('text/plain');
+
+  app.decorateRequest('timing', null as unknown as Timing);
+  app.decorateRequest('startedAt', 0);
+  app.addHook('onRequest', async (request) => {
+    request.timing = new Timing();
+    request.startedAt = performance.now();
+  });
+  app.addHook('preValidation', async (request) => {
+    const problem = request.body === undefined ? undefined : hostileJson(request.body);
+    if (problem) throw new EsbenchError('VALIDATION_FAILED', problem);
+  });
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload) => {
+    const timing = request.timing ?? new Timing();
+    reply.header('server-timing', serverTimingHeader(timing, performance.now() - (request.startedAt || performance.now())));
+    if (timing.fallback) reply.header('x-esbench-read-from', 'primary-fallback');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { route, method: request.method, status_code: String(reply.statusCode) },
+      (performance.now() - request.startedAt) / 1000,
+    );
+  });
+
+  registerEventRoutes(app, services);
+  registerLibraryRoutes(app, services);
+  registerHealthRoutes(app, services);
+
+  app.addHook('onReady', async () => {
+    await primaryPool.start();
+    // A replica that is down at start must not keep the service from writing.
+    await replicaPool.start().catch((e: unknown) => app.log.warn({ err: e }, 'replica pool could not open its minimum connections'));
+  });
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([primaryPool.close(), replicaPool.close()]);
+  });
+  return app;
+}
