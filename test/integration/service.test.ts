@@ -35,7 +35,8 @@ describe('service: library commands', () => {
     expect(primary.json().books).toEqual(['book-rm']);
     const replica = await waitFor(async () => {
       const r = await fx.app.inject({ method: 'GET', url: '/library/readers/reader-rm/books-lent' });
-      return r.json().books.length === 1 ? r.json() : undefined;
+      const body = r.json<{ books: string[] }>();
+      return body.books.length === 1 ? body : undefined;
     });
     expect(replica.books).toEqual(['book-rm']);
     const circ = await fx.app.inject({ method: 'GET', url: '/library/books-in-circulation?from=primary' });

@@ -27,7 +27,7 @@ function script(n: number, seed = 7): Array<[string, Record<string, string>]> {
     const kind = kinds[Math.floor(rnd() * kinds.length)]!;
     const bookId = `b-${Math.floor(rnd() * 6)}`;
     const readerId = `r-${Math.floor(rnd() * 3)}`;
-    const body = kind.includes('book') ? (kind.startsWith('lend') || kind.startsWith('return') ? { bookId, readerId } : { bookId }) : { readerId };
+    const body: Record<string, string> = kind.includes('book') ? (kind.startsWith('lend') || kind.startsWith('return') ? { bookId, readerId } : { bookId }) : { readerId };
     return [kind, body];
   });
 }

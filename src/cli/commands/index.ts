@@ -2,7 +2,13 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { register as cluster } from './cluster.ts';
+import { register as seed } from './seed.ts';
+import { register as serve } from './serve.ts';
+import { register as start } from './start.ts';
+import { register as tuneConfig } from './tune-config.ts';
+import { register as maintain } from './maintain.ts';
+import { register as health } from './health.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [cluster];
+export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, tuneConfig, maintain, health];

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { parsePositiveInt } from '../../core/units.ts';
+import { redactUrl } from '../../core/redact.ts';
+import { startServer } from '../../service/server.ts';
+import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
+import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
+import { mergeDeep } from '../../core/config.ts';
+import { prepareCluster } from '../prepare.ts';
+
+interface ServeFlags extends GlobalFlags, PoolFlags {
+  host: string;
+  port: string;
+  readyJson?: boolean;
+  log?: boolean;
+}
+
+export function serviceFlags(cmd: Command): Command {
+  return addPoolFlags(addClusterFlags(cmd))
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port (0 = any free port)', '8080');
+}
+
+export function serviceConfig(ctx: CliContext, flags: ServeFlags) {
+  const port = parsePositiveInt(flags.port, '--port', { min: 0, max: 65535 });
+  return configFor(ctx, mergeDeep(mergeDeep(clusterInput(flags), poolInput(flags)), { service: { host: flags.host, port } }));
+}
+
+/** Waits until SIGINT/SIGTERM (the context's signal). */
+export function untilStopped(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  serviceFlags(program.command('serve').description('run the event-store service (Fastify) on the cluster; SIGTERM stops it cleanly'))
+    .option('--ready-json', 'print one JSON line {"event":"listening","url"} when ready (for the load runner)')
+    .option('--log', 'log requests (JSON lines on stdout)')
+    .action(async (flags: ServeFlags) => {
+      const config = serviceConfig(ctx, flags);
+      const handle = await prepareCluster(ctx, config, { start: true });
+      const server = await startServer(config, handle.primaryUrl, handle.replicaUrl, Boolean(flags.log));
+      ctx.stdout(
+        flags.readyJson
+          ? `${JSON.stringify({ event: 'listening', url: server.url, pid: process.pid })}\n`
+          : `esbench service listening on ${server.url}\n  primary ${redactUrl(handle.primaryUrl)}\n  replica ${redactUrl(handle.replicaUrl)}\n`,
+      );
+      await untilStopped(ctx.signal);
+      await server.close();
+      if (flags.readyJson) ctx.stdout(`${JSON.stringify({ event: 'closed' })}\n`);
+    });
+}

@@ -1,0 +1,47 @@
+/**
+ * `npm start`: the main job on the embedded default. Until the study lands, that is: bring the
+ * cluster up, seed a small library if the store is empty, serve, and print where everything is.
+ */
+import type { Command } from 'commander';
+import { redactUrl } from '../../core/redact.ts';
+import { parsePositiveInt } from '../../core/units.ts';
+import { seedLibrary } from '../../domain/seed.ts';
+import { startServer } from '../../service/server.ts';
+import type { CliContext } from '../context.ts';
+import { prepareCluster, withPrimary } from '../prepare.ts';
+import { createProgress } from '../progress.ts';
+import { serviceConfig, serviceFlags, untilStopped } from './serve.ts';
+
+export function register(program: Command, ctx: CliContext): void {
+  serviceFlags(program.command('start').description('main job: cluster up, seed 10K events if empty, serve, print the URLs'))
+    .option('--events <n>', 'events to seed when the store is empty', '10000')
+    .action(async (flags: Parameters<typeof serviceConfig>[1] & { events: string }) => {
+      const config = serviceConfig(ctx, flags);
+      const handle = await prepareCluster(ctx, config, { start: true });
+      const events = parsePositiveInt(flags.events, '--events', { min: 1, max: 100_000_000 });
+      await withPrimary(handle, async (c) => {
+        const empty = (await c.query('SELECT 1 FROM events LIMIT 1')).rowCount === 0;
+        if (!empty) return;
+        const progress = createProgress('seed', events, ctx.stderr);
+        await seedLibrary(c, { events, books: 1000, readers: 100, seed: 1, reset: false, onProgress: (d) => progress.update(d) }).finally(() =>
+          progress.stop(),
+        );
+      });
+      const server = await startServer(config, handle.primaryUrl, handle.replicaUrl);
+      ctx.stdout(
+        [
+          `esbench is running (${handle.mode} cluster)`,
+          `  service  ${server.url}`,
+          `  health   ${server.url}/health`,
+          `  metrics  ${server.url}/metrics`,
+          `  try      curl -s -XPOST ${server.url}/library/commands/lend-book-copy -H 'content-type: application/json' -d '{"bookId":"book-1","readerId":"reader-1"}'`,
+          `  primary  ${redactUrl(handle.primaryUrl)}`,
+          `  replica  ${redactUrl(handle.replicaUrl)}`,
+          '  Ctrl-C stops the service; `npx esbench cluster down` stops PostgreSQL.',
+          '',
+        ].join('\n'),
+      );
+      await untilStopped(ctx.signal);
+      await server.close();
+    });
+}
