@@ -162,7 +162,7 @@ export class EmbeddedCluster {
       const pid = Number(first);
       if (!Number.isInteger(pid) || pid <= 0) return null;
       process.kill(pid, 0);
-      return pid;
+      return isZombie(pid) ? null : pid;
     } catch {
       return null;
     }
@@ -224,11 +224,20 @@ export class EmbeddedCluster {
   private async startNode(node: NodeName): Promise<void> {
     if (this.pidOf(node) !== null) return;
     this.progress(`starting ${node}`);
-    try {
-      await this.run('pg_ctl', ['-D', this.nodeDir(node), '-l', this.logFile(node), '-w', '-t', '120', 'start']);
-    } catch (e) {
-      const tail = this.tailLog(node, 5);
-      throw new EsbenchError('CLUSTER_START_FAILED', `${node} failed to start (log ${this.logFile(node)}): ${tail}`, { cause: e });
+    // After a crash (kill -9 of the postmaster) its children may hold the shared memory for a
+    // moment; PostgreSQL then refuses to start, so try again briefly before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.run('pg_ctl', ['-D', this.nodeDir(node), '-l', this.logFile(node), '-w', '-t', '120', 'start']);
+        return;
+      } catch (e) {
+        if (attempt < 4 && this.pidOf(node) === null) {
+          await sleep(1000);
+          continue;
+        }
+        const tail = this.tailLog(node, 5);
+        throw new EsbenchError('CLUSTER_START_FAILED', `${node} failed to start (log ${this.logFile(node)}): ${tail}`, { cause: e });
+      }
     }
   }
 
@@ -382,6 +391,19 @@ export class EmbeddedCluster {
   async destroy(): Promise<void> {
     await this.down().catch(() => {});
     fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A killed postmaster whose parent (pg_ctl, gone) was reparented to an init that does not reap
+ * stays a zombie: kill(pid, 0) still succeeds. Linux tells us through /proc; elsewhere we trust kill.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

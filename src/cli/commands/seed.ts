@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parsePositiveInt } from '../../core/units.ts';
 import { seedLibrary } from '../../domain/seed.ts';
-import { createRunDir, writeJson } from '../../report/results-dir.ts';
+import { createRunDir, openResultsRoot, writeJson } from '../../report/results-dir.ts';
 import { printSeedResult } from '../../report/seed-printer.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { prepareCluster, withPrimary } from '../prepare.ts';
@@ -35,12 +35,13 @@ export function register(program: Command, ctx: CliContext): void {
     const readers = parsePositiveInt(flags.readers, '--readers', { min: 1, max: 10_000_000 });
     const seed = parsePositiveInt(flags.seed, '--seed', { min: 0, max: 2 ** 31 });
     const config = configFor(ctx, clusterInput(flags));
-    const run = createRunDir(flags.results, 'seed');
+    openResultsRoot(flags.results); // refuse a foreign directory before doing any work
     const handle = await prepareCluster(ctx, config, { start: true });
     const progress = createProgress('seed', events, ctx.stderr);
     const result = await withPrimary(handle, (c) =>
       seedLibrary(c, { events, books, readers, seed, reset: Boolean(flags.reset), onProgress: (d) => progress.update(d), signal: ctx.signal }),
     ).finally(() => progress.stop());
+    const run = createRunDir(flags.results, 'seed');
     const record = { kind: 'seed', id: run.id, at: new Date().toISOString(), config: { events, books, readers, seed }, result };
     writeJson(`${run.dir}/seed.json`, record);
     ctx.stdout(flags.json ? `${JSON.stringify(record, null, 2)}\n` : printSeedResult(result, `${run.dir}/seed.json`));
