@@ -1,0 +1,19 @@
+/** What every benchmark gets: its own embedded cluster, a way to (re)seed it, and progress output. */
+export interface BenchContext {
+  primaryUrl: string;
+  replicaUrl: string;
+  /** Shorter runs (for a smoke check); the README figures come from full runs. */
+  quick: boolean;
+  /** TRUNCATE and seed a rule-consistent library history of n events (cached when already there). */
+  reseed(events: number): Promise<void>;
+  progress(line: string): void;
+}
+
+export interface BenchResult {
+  name: string;
+  /** Where and how the figures were measured. */
+  measured: string;
+  data: unknown;
+  /** Markdown table for the terminal and the README. */
+  table: string;
+}
