@@ -31,10 +31,16 @@ export async function storeFixture(pool: Partial<PoolConfig> = {}): Promise<Stor
 
 export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      // e.g. a replica that has not replayed the new database yet: keep polling.
+      lastError = e;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
