@@ -47,6 +47,10 @@ export interface ServiceConfig {
   /** When the replica is down: fall back to the primary, or fail fast with REPLICA_UNAVAILABLE. */
   replicaFallback: boolean;
   appendStrategy: AppendStrategyName;
+  /** 'snapshot': decisions start from per-entity snapshots; 'full': re-fold the whole boundary (the study). */
+  decisions: DecisionMode;
+  /** Write a snapshot after a decision or read model that folded more than this many events. */
+  snapshotThreshold: number;
   retry: { tries: number; baseMs: number; jitter: number };
   logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
 }
@@ -88,6 +92,8 @@ export function defaultConfig(cwd: string = process.cwd()): Config {
       readModelsFrom: 'replica',
       replicaFallback: true,
       appendStrategy: 'safe',
+      decisions: 'snapshot',
+      snapshotThreshold: 50,
       retry: { tries: 6, baseMs: 10, jitter: 0.3 },
       logLevel: 'warn',
     },
@@ -161,6 +167,8 @@ export function resolveConfig(input: ConfigInput = {}, env: Env = {}, cwd: strin
   check(Number.isInteger(s.bodyLimitBytes) && s.bodyLimitBytes >= 1024, 'service body limit must be at least 1 kB');
   check(s.readModelsFrom === 'replica' || s.readModelsFrom === 'primary', `read models must come from 'replica' or 'primary'`);
   check(s.appendStrategy === 'safe' || s.appendStrategy === 'baseline', `append strategy must be 'safe' or 'baseline'`);
+  check(s.decisions === 'full' || s.decisions === 'snapshot', `decisions must be 'full' or 'snapshot'`);
+  check(Number.isInteger(s.snapshotThreshold) && s.snapshotThreshold >= 0, 'snapshot threshold must be a non-negative integer');
   check(Number.isInteger(s.retry.tries) && s.retry.tries >= 1 && s.retry.tries <= 100, 'retry tries must be 1..100');
   check(s.retry.baseMs >= 0 && s.retry.jitter >= 0 && s.retry.jitter <= 1, 'retry base must be >= 0 and jitter in [0,1]');
   return deepFreeze(config);

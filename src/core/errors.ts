@@ -48,6 +48,8 @@ export const ERROR_CATALOGUE = {
   CHECK_FAILED: { http: 500, exit: 1, summary: 'A strict check reported a warning.' },
   INTERRUPTED: { http: 500, exit: 130, summary: 'Stopped by SIGINT/SIGTERM; partial results were saved.' },
   INTERNAL: { http: 500, exit: 4, summary: 'An unexpected error; please report it with the log.' },
+  // Appended after the first release: codes keep their place, new ones go last.
+  LOCK_TIMEOUT: { http: 503, exit: 3, summary: 'A statement waited longer than lock_timeout for a lock held by another session.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -92,12 +94,33 @@ export function isEsbenchError(error: unknown): error is EsbenchError {
   return error instanceof EsbenchError;
 }
 
-/** PostgreSQL SQLSTATEs and pg-pool messages that map to a catalogued code. */
+/** Socket errors of the driver: the node cannot be reached, or the connection to it broke. */
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * SQLSTATEs after which the node (or this session) is gone or refuses work: class 08 (connection
+ * exception), class 57P (shut down, crashed, starting up, database dropped, session timeout),
+ * too many connections, a session killed for idling in a transaction, and a write sent to a
+ * read-only node (a standby where a primary was expected).
+ */
+function nodeUnavailable(code: string | undefined): boolean {
+  if (code === undefined) return false;
+  return NETWORK_ERRORS.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300' || code === '25P03' || code === '25006';
+}
+
+/** True for a 5-character SQLSTATE sent by the server (as opposed to a socket errno such as ECONNRESET). */
+export function isSqlState(code: string | undefined): code is string {
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code);
+}
+
+/** PostgreSQL SQLSTATEs, socket errors and pg / pg-pool messages mapped to catalogued codes. */
 export function fromDatabaseError(error: unknown): EsbenchError {
   if (error instanceof EsbenchError) return error;
   const e = error as { code?: string; message?: string } | undefined;
   const message = e?.message ?? String(error);
   if (e?.code === '57014') return new EsbenchError('STATEMENT_TIMEOUT', 'statement timeout', { cause: error });
+  // lock_not_available: lock_timeout (set by an operator on the role or database) expired.
+  if (e?.code === '55P03') return new EsbenchError('LOCK_TIMEOUT', 'lock timeout: a lock held by another session was not released in time', { cause: error });
   // Class 22 (data exception): a value PostgreSQL cannot store or compare (e.g. a timestamp out of
   // range). The input is at fault, not the server.
   if (e?.code?.startsWith('22')) return new EsbenchError('VALIDATION_FAILED', `value rejected by PostgreSQL: ${message}`, { cause: error });
@@ -105,12 +128,11 @@ export function fromDatabaseError(error: unknown): EsbenchError {
     return new EsbenchError('POOL_TIMEOUT', 'timed out waiting for a pooled connection', { cause: error });
   }
   if (
-    e?.code === 'ECONNREFUSED' ||
-    e?.code === 'ECONNRESET' ||
-    e?.code === '57P01' || // admin_shutdown
-    e?.code === '57P02' ||
-    e?.code === '57P03' || // cannot_connect_now
-    message.includes('Connection terminated')
+    nodeUnavailable(e?.code) ||
+    // pg's own messages for a connection that ended or broke ("Connection terminated unexpectedly",
+    // "... due to connection timeout", "Client has encountered a connection error and is not queryable").
+    message.includes('Connection terminated') ||
+    message.includes('is not queryable')
   ) {
     return new EsbenchError('DB_UNAVAILABLE', 'database unavailable', { cause: error });
   }

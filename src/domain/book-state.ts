@@ -1,13 +1,14 @@
 /** Decision state of one book copy: a pure fold over its events (projection `book-copy@1`). */
 import type { NewEvent, StoredEvent } from '../store/event-store.ts';
+import type { JsonValue } from '../store/filter.ts';
 import { EVENT, payloadString } from './library-events.ts';
+import type { Projection } from './projection.ts';
 
 export interface BookState {
   inCirculation: boolean;
   lentTo: string | null;
 }
 
-export const BOOK_PROJECTION = 'book-copy@1';
 export const initialBookState = (): BookState => ({ inCirculation: false, lentTo: null });
 
 export function evolveBook(state: BookState, e: StoredEvent | NewEvent): BookState {
@@ -24,3 +25,16 @@ export function evolveBook(state: BookState, e: StoredEvent | NewEvent): BookSta
       return state;
   }
 }
+
+export const bookProjection: Projection<BookState> = {
+  name: 'book-copy@1',
+  initial: initialBookState,
+  evolve: evolveBook,
+  serialize: (state) => ({ ...state }) as unknown as JsonValue,
+  parse(json: JsonValue) {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+    const { inCirculation, lentTo } = json;
+    if (typeof inCirculation !== 'boolean' || !(lentTo === null || typeof lentTo === 'string')) return undefined;
+    return { inCirculation, lentTo };
+  },
+};

@@ -1,11 +1,23 @@
 /**
  * Runs a library command as the study did: query the boundary on the primary → decide → conditional
  * append; on a concurrency conflict, retry (6 tries, 10 ms base doubling, ±30% jitter by default).
+ *
+ * With `decisions: 'snapshot'` each entity (the book, the reader) starts from its snapshot and only
+ * the events after it are read. The version the append expects is the highest of the snapshots'
+ * sequence numbers and the last event read: every event of the boundary up to it was folded (in a
+ * snapshot or read consistently, under the boundary's locks), and the append's check covers the
+ * whole boundary after it. So snapshots change cost, never a decision, and race-freedom is unchanged.
  */
 import { ConcurrencyConflict, EsbenchError } from '../core/errors.ts';
+import type { DecisionMode } from '../core/config.ts';
 import type { Timing } from '../store/db-pool.ts';
-import type { EventStore } from '../store/event-store.ts';
-import { boundaryOf, decide, foldBoundary, type LibraryCommand } from './library-commands.ts';
+import type { EventStore, NewEvent } from '../store/event-store.ts';
+import { filterHash, type Filter } from '../store/filter.ts';
+import type { SnapshotStore, Snapshot } from '../store/snapshot-store.ts';
+import { evolveBook } from './book-state.ts';
+import { boundaryOf, decide, entitiesOf, foldBoundary, type DecisionState, type FoldStart, type LibraryCommand } from './library-commands.ts';
+import { evolveReader } from './reader-state.ts';
+import { inItem, type EntityView } from './projection.ts';
 
 export interface RetryPolicy {
   tries: number;
@@ -13,16 +25,30 @@ export interface RetryPolicy {
   jitter: number;
 }
 
+export type SnapshotOutcome = 'hit' | 'miss' | 'write' | 'write_failure';
+
 /** Command labels: a CommandKind, or 'append' for the generic append route. */
 export interface CommandObserver {
   conflict?(command: string): void;
   retry?(command: string): void;
   rejected?(command: string, code: string): void;
+  folded?(command: string, mode: DecisionMode, events: number): void;
+  snapshot?(projection: string, outcome: SnapshotOutcome): void;
+  snapshotWriteFailed?(error: unknown): void;
 }
 
 export interface CommandOutcome {
   sequenceNumber: number;
   retries: number;
+  /** Events folded by the decision that succeeded. */
+  folded: number;
+}
+
+export interface DecisionOptions {
+  mode: DecisionMode;
+  snapshots: SnapshotStore;
+  /** Write snapshots after a decision that folded more than this many events. */
+  threshold: number;
 }
 
 export function backoffMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
@@ -30,27 +56,78 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: () => nu
   return Math.max(0, base * (1 + policy.jitter * (2 * random() - 1)));
 }
 
+export const snapshotKeyOf = (view: EntityView<unknown>) => ({
+  projection: view.projection.name,
+  filterHash: filterHash({ items: [view.item] }),
+});
+
+export interface LoadedDecision {
+  state: DecisionState;
+  version: number;
+  folded: number;
+}
+
 export class CommandHandler {
+  private readonly decisions: DecisionOptions | undefined;
+
   constructor(
     private readonly store: EventStore,
     private readonly policy: RetryPolicy,
     private readonly observer: CommandObserver = {},
-  ) {}
+    decisions?: DecisionOptions,
+  ) {
+    this.decisions = decisions?.mode === 'snapshot' ? decisions : undefined;
+  }
+
+  get mode(): DecisionMode {
+    return this.decisions ? 'snapshot' : 'full';
+  }
+
+  /** The decision state of `cmd` and the version to append against (exported for equivalence tests). */
+  async load(cmd: LibraryCommand, timing?: Timing): Promise<LoadedDecision> {
+    const t = timing ? { timing } : {};
+    if (!this.decisions) {
+      const { events, version } = await this.store.query(boundaryOf(cmd), { consistent: true, ...t });
+      return { state: foldBoundary(cmd, events), version, folded: events.length };
+    }
+    const entities = entitiesOf(cmd);
+    const found = await this.decisions.snapshots.load(this.store.primary, entities.map((e) => snapshotKeyOf(e.view)), timing);
+    const start: FoldStart = {};
+    const items: Filter['items'] = [];
+    let version = 0;
+    for (const entity of entities) {
+      const snap = this.decisions.snapshots.get(found, snapshotKeyOf(entity.view));
+      const parsed = snap ? entity.view.projection.parse(snap.state) : undefined;
+      this.observer.snapshot?.(entity.view.projection.name, parsed === undefined ? 'miss' : 'hit');
+      if (snap && parsed !== undefined) {
+        if (entity.role === 'book') start.book = { state: parsed as DecisionState['book'], sequenceNumber: snap.sequenceNumber };
+        else start.reader = { state: parsed as DecisionState['reader'], sequenceNumber: snap.sequenceNumber };
+        version = Math.max(version, snap.sequenceNumber);
+        items.push({ ...entity.view.item, after: snap.sequenceNumber });
+      } else {
+        items.push(entity.view.item);
+      }
+    }
+    const { events, version: read } = await this.store.query({ items }, { consistent: true, ...t });
+    return { state: foldBoundary(cmd, events, start), version: Math.max(version, read), folded: events.length };
+  }
 
   async handle(cmd: LibraryCommand, timing?: Timing): Promise<CommandOutcome> {
     const filter = boundaryOf(cmd);
     for (let attempt = 1; ; attempt++) {
-      const { events, version } = await this.store.query(filter, { consistent: true, ...(timing ? { timing } : {}) });
-      let newEvents;
+      const loaded = await this.load(cmd, timing);
+      let newEvents: NewEvent[];
       try {
-        newEvents = decide(cmd, foldBoundary(cmd, events), { command: cmd.kind });
+        newEvents = decide(cmd, loaded.state, { command: cmd.kind });
       } catch (e) {
         if (e instanceof EsbenchError) this.observer.rejected?.(cmd.kind, e.code);
         throw e;
       }
       try {
-        const r = await this.store.append(newEvents, { filter, expectedVersion: version }, timing);
-        return { sequenceNumber: r.version, retries: attempt - 1 };
+        const r = await this.store.append(newEvents, { filter, expectedVersion: loaded.version }, timing);
+        this.observer.folded?.(cmd.kind, this.mode, loaded.folded);
+        if (this.decisions && loaded.folded > this.decisions.threshold) await this.saveSnapshots(cmd, loaded.state, newEvents, r.version, timing);
+        return { sequenceNumber: r.version, retries: attempt - 1, folded: loaded.folded };
       } catch (e) {
         if (!(e instanceof ConcurrencyConflict)) throw e;
         this.observer.conflict?.(cmd.kind);
@@ -60,6 +137,31 @@ export class CommandHandler {
         this.observer.retry?.(cmd.kind);
         await new Promise((r) => setTimeout(r, backoffMs(this.policy, attempt)));
       }
+    }
+  }
+
+  /**
+   * After a successful append at `appendedAt`, each entity's state plus the new events is valid at
+   * `appendedAt`: the check proved no other boundary event came in between. Written outside the
+   * append's transaction; a failure is counted and logged, never fails the command.
+   */
+  private async saveSnapshots(cmd: LibraryCommand, state: DecisionState, newEvents: NewEvent[], appendedAt: number, timing?: Timing): Promise<void> {
+    const decisions = this.decisions!;
+    const rows: Snapshot[] = entitiesOf(cmd).map((entity) => {
+      const key = snapshotKeyOf(entity.view);
+      const own = newEvents.filter((e) => inItem(entity.view.item, e));
+      const json =
+        entity.role === 'book'
+          ? entity.view.projection.serialize(own.reduce(evolveBook, state.book))
+          : entity.view.projection.serialize(own.reduce(evolveReader, state.reader));
+      return { ...key, sequenceNumber: appendedAt, state: json };
+    });
+    try {
+      await decisions.snapshots.save(this.store.primary, rows, timing);
+      for (const r of rows) this.observer.snapshot?.(r.projection, 'write');
+    } catch (e) {
+      for (const r of rows) this.observer.snapshot?.(r.projection, 'write_failure');
+      this.observer.snapshotWriteFailed?.(e);
     }
   }
 }

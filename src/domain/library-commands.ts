@@ -5,9 +5,10 @@
 import { DomainRejection } from '../core/errors.ts';
 import type { Filter } from '../store/filter.ts';
 import type { NewEvent, StoredEvent } from '../store/event-store.ts';
-import { evolveBook, initialBookState, type BookState } from './book-state.ts';
-import { BOOK_EVENT_TYPES, EVENT, READER_BOOK_LIMIT, READER_EVENT_TYPES, bookBoundary, event, lendingBoundary, payloadString, readerBoundary } from './library-events.ts';
-import { evolveReader, initialReaderState, type ReaderState } from './reader-state.ts';
+import { bookProjection, evolveBook, initialBookState, type BookState } from './book-state.ts';
+import { EVENT, READER_BOOK_LIMIT, bookItem, event, readerItem } from './library-events.ts';
+import { inItem, type EntityView } from './projection.ts';
+import { evolveReader, initialReaderState, readerProjection, type ReaderState } from './reader-state.ts';
 
 export type LibraryCommand =
   | { kind: 'add-book-copy'; bookId: string }
@@ -27,18 +28,26 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'cancel-reader',
 ];
 
-export function boundaryOf(cmd: LibraryCommand): Filter {
+/** The entities a command decides on, in the order of its boundary's items. */
+export function entitiesOf(cmd: LibraryCommand): Array<{ role: 'book'; view: EntityView<BookState> } | { role: 'reader'; view: EntityView<ReaderState> }> {
+  const book = (id: string) => ({ role: 'book' as const, view: { projection: bookProjection, item: bookItem(id) } });
+  const reader = (id: string) => ({ role: 'reader' as const, view: { projection: readerProjection, item: readerItem(id) } });
   switch (cmd.kind) {
     case 'add-book-copy':
     case 'remove-book-copy':
-      return bookBoundary(cmd.bookId);
+      return [book(cmd.bookId)];
     case 'lend-book-copy':
     case 'return-book-copy':
-      return lendingBoundary(cmd.bookId, cmd.readerId);
+      return [book(cmd.bookId), reader(cmd.readerId)];
     case 'register-reader':
     case 'cancel-reader':
-      return readerBoundary(cmd.readerId);
+      return [reader(cmd.readerId)];
   }
+}
+
+/** The command's consistency boundary: the items of its entities, OR'd. */
+export function boundaryOf(cmd: LibraryCommand): Filter {
+  return { items: entitiesOf(cmd).map((e) => e.view.item) };
 }
 
 export interface DecisionState {
@@ -46,15 +55,28 @@ export interface DecisionState {
   reader: ReaderState;
 }
 
-/** Folds the boundary's events into the book's and the reader's state. */
-export function foldBoundary(cmd: LibraryCommand, events: readonly StoredEvent[], from?: DecisionState): DecisionState {
-  let book = from?.book ?? initialBookState();
-  let reader = from?.reader ?? initialReaderState();
-  const bookId = 'bookId' in cmd ? cmd.bookId : undefined;
-  const readerId = 'readerId' in cmd ? cmd.readerId : undefined;
+/** Where each entity's fold starts: a state valid at `sequenceNumber` (0 = from the beginning). */
+export interface FoldStart {
+  book?: { state: BookState; sequenceNumber: number };
+  reader?: { state: ReaderState; sequenceNumber: number };
+}
+
+/**
+ * Folds the boundary's events into the book's and the reader's state. An event is applied to an
+ * entity only if it belongs to that entity and is newer than the entity's starting point: a lend
+ * event belongs to both the book and the reader, whose snapshots may be at different points.
+ */
+export function foldBoundary(cmd: LibraryCommand, events: readonly StoredEvent[], from: FoldStart = {}): DecisionState {
+  let book = from.book?.state ?? initialBookState();
+  let reader = from.reader?.state ?? initialReaderState();
+  const bookFrom = from.book?.sequenceNumber ?? 0;
+  const readerFrom = from.reader?.sequenceNumber ?? 0;
+  const entities = entitiesOf(cmd);
+  const bookView = entities.find((e) => e.role === 'book')?.view;
+  const readerView = entities.find((e) => e.role === 'reader')?.view;
   for (const e of events) {
-    if (bookId !== undefined && BOOK_EVENT_TYPES.includes(e.type) && payloadString(e, 'BookID') === bookId) book = evolveBook(book, e);
-    if (readerId !== undefined && READER_EVENT_TYPES.includes(e.type) && payloadString(e, 'ReaderID') === readerId) reader = evolveReader(reader, e);
+    if (bookView && e.sequenceNumber > bookFrom && inItem(bookView.item, e)) book = evolveBook(book, e);
+    if (readerView && e.sequenceNumber > readerFrom && inItem(readerView.item, e)) reader = evolveReader(reader, e);
   }
   return { book, reader };
 }

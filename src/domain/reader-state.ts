@@ -1,6 +1,8 @@
 /** Decision state of one reader: a pure fold over its events (projection `reader-lending@1`). */
 import type { NewEvent, StoredEvent } from '../store/event-store.ts';
+import type { JsonValue } from '../store/filter.ts';
 import { EVENT, payloadString } from './library-events.ts';
+import type { Projection } from './projection.ts';
 
 export interface ReaderState {
   registered: boolean;
@@ -8,7 +10,6 @@ export interface ReaderState {
   books: string[];
 }
 
-export const READER_PROJECTION = 'reader-lending@1';
 export const initialReaderState = (): ReaderState => ({ registered: false, books: [] });
 
 export function evolveReader(state: ReaderState, e: StoredEvent | NewEvent): ReaderState {
@@ -26,3 +27,16 @@ export function evolveReader(state: ReaderState, e: StoredEvent | NewEvent): Rea
       return state;
   }
 }
+
+export const readerProjection: Projection<ReaderState> = {
+  name: 'reader-lending@1',
+  initial: initialReaderState,
+  evolve: evolveReader,
+  serialize: (state) => ({ ...state }) as unknown as JsonValue,
+  parse(json: JsonValue) {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+    const { registered, books } = json;
+    if (typeof registered !== 'boolean' || !Array.isArray(books) || !books.every((b) => typeof b === 'string')) return undefined;
+    return { registered, books: books as string[] };
+  },
+};

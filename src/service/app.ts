@@ -8,7 +8,9 @@ import { EsbenchError, isEsbenchError } from '../core/errors.ts';
 import { CommandHandler } from '../domain/command-handler.ts';
 import { DbPool, Timing } from '../store/db-pool.ts';
 import { EventStore } from '../store/event-store.ts';
-import { hostileJson, installErrorHandling } from './error-handler.ts';
+import { SnapshotStore } from '../store/snapshot-store.ts';
+import type { ReadModelOptions } from '../domain/read-models.ts';
+import { frameworkErrorOptions, hostileJson, installErrorHandling } from './error-handler.ts';
 import { createMetrics, type ServiceMetrics } from './metrics.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -29,6 +31,8 @@ export interface AppServices {
   replica: DbPool;
   store: EventStore;
   commands: CommandHandler;
+  /** Snapshot use of the read models (empty with `decisions: 'full'`). */
+  readModelOptions: ReadModelOptions;
   metrics: ServiceMetrics;
   /** The pool a read model uses for `from`, falling back to the primary when configured. */
   readModel<T>(from: 'primary' | 'replica' | undefined, timing: Timing, run: (pool: DbPool) => Promise<T>): Promise<T>;
@@ -49,6 +53,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Reject unknown fields instead of silently dropping them; never coerce types.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    ...frameworkErrorOptions,
   });
 
   let primary: DbPool | undefined;
@@ -60,7 +65,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   primary = new DbPool('primary', options.primaryUrl, config.pools.primary, metrics.poolObserver);
   replica = new DbPool('replica', options.replicaUrl, config.pools.replica, metrics.poolObserver);
   const store = new EventStore(primary, config.service.appendStrategy);
-  const commands = new CommandHandler(store, config.service.retry, metrics.commandObserver);
+  const snapshots = new SnapshotStore();
+  const decisions = { mode: config.service.decisions, snapshots, threshold: config.service.snapshotThreshold };
+  // Counted by metrics, and logged: a failed snapshot write costs time later, never a decision.
+  const observer = { ...metrics.commandObserver, snapshotWriteFailed: (err: unknown) => app.log.warn({ err }, 'snapshot write failed') };
+  const commands = new CommandHandler(store, config.service.retry, observer, decisions);
+  const readModelOptions: ReadModelOptions =
+    config.service.decisions === 'snapshot' ? { snapshots, threshold: config.service.snapshotThreshold, observer } : {};
   const primaryPool = primary;
   const replicaPool = replica;
 
@@ -70,6 +81,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     replica: replicaPool,
     store,
     commands,
+    readModelOptions,
     metrics,
     async readModel(from, timing, run) {
       const target = from ?? config.service.readModelsFrom;

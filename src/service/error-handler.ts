@@ -2,7 +2,8 @@
  * Maps every error to `{"error": {"code", "message"}}` with the catalogue's status. Fastify's own
  * errors (validation, body parsing, size) get catalogue codes too, so clients see stable codes.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { EsbenchError, ERROR_CATALOGUE, fromDatabaseError, type ErrorCode } from '../core/errors.ts';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -12,6 +13,10 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
   FST_ERR_CTP_INVALID_TYPE: 'BAD_REQUEST',
+  // Raised by the router before any route runs (see frameworkErrorOptions).
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
+  // A path parameter longer than the router's limit (100) cannot be a valid ID (64 at most).
+  FST_ERR_MAX_PARAM_LENGTH: 'VALIDATION_FAILED',
 };
 
 export function toEsbenchError(error: FastifyError | Error): EsbenchError {
@@ -25,14 +30,42 @@ export function toEsbenchError(error: FastifyError | Error): EsbenchError {
   return fromDatabaseError(error);
 }
 
+function errorBody(e: EsbenchError): { error: { code: ErrorCode; message: string } } {
+  // Internal messages may carry SQL or driver details: clients get the catalogue's summary only.
+  return { error: { code: e.code, message: e.code === 'INTERNAL' ? ERROR_CATALOGUE.INTERNAL.summary : e.message } };
+}
+
+/**
+ * Fastify options for the errors raised outside any route: a malformed percent-encoding in the
+ * path, an over-long path parameter (router), and bytes that are not HTTP at all (Node's parser).
+ * Without them Fastify answers in its own shape (`{"error":"Bad Request","code":"FST_ERR_BAD_URL"}`,
+ * even a 414), which clients cannot tell apart by our codes. Spread into the Fastify constructor.
+ */
+export const frameworkErrorOptions = {
+  frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+    const e = toEsbenchError(error);
+    void reply.status(ERROR_CATALOGUE[e.code].http).send(errorBody(e));
+  },
+  clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+    // A reset connection has no one to answer; a request timeout keeps Node's 408.
+    if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      socket.end('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const body = JSON.stringify(errorBody(new EsbenchError('BAD_REQUEST', 'malformed HTTP request')));
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  },
+} satisfies Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors'>;
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const e = toEsbenchError(error as FastifyError);
     const status = ERROR_CATALOGUE[e.code].http;
     if (status >= 500) request.log.error({ err: error, code: e.code }, 'request failed');
-    // Internal messages may carry SQL or driver details: clients get the catalogue's summary only.
-    const message = e.code === 'INTERNAL' ? ERROR_CATALOGUE.INTERNAL.summary : e.message;
-    void reply.status(status).send({ error: { code: e.code, message } });
+    void reply.status(status).send(errorBody(e));
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });

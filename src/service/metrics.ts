@@ -73,6 +73,19 @@ export function createMetrics(pools: () => Record<string, PoolStats>): ServiceMe
     labelNames: ['command', 'code'] as const,
     registers: [registry],
   });
+  const folded = new client.Histogram({
+    name: 'esbench_decision_events_folded',
+    help: 'Events folded by a command decision, by command and decision mode (full | snapshot)',
+    labelNames: ['command', 'mode'] as const,
+    buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000],
+    registers: [registry],
+  });
+  const snapshotOps = new client.Counter({
+    name: 'esbench_snapshot_operations_total',
+    help: 'Snapshot hits, misses, writes and write failures, by projection',
+    labelNames: ['projection', 'outcome'] as const,
+    registers: [registry],
+  });
   const replicaLag = new client.Gauge({
     name: 'esbench_replica_lag_seconds',
     help: 'Replay lag of the replica (refreshed by /health and every 5 s)',
@@ -95,6 +108,8 @@ export function createMetrics(pools: () => Record<string, PoolStats>): ServiceMe
       conflict: (command) => conflicts.inc({ command }),
       retry: (command) => retries.inc({ command }),
       rejected: (command, code) => rejections.inc({ command, code }),
+      folded: (command, mode, n) => folded.observe({ command, mode }, n),
+      snapshot: (projection, outcome) => snapshotOps.inc({ projection, outcome }),
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 import pg from 'pg';
 import type { PoolConfig } from '../core/config.ts';
-import { fromDatabaseError } from '../core/errors.ts';
+import { fromDatabaseError, isSqlState } from '../core/errors.ts';
 
 export type PoolName = 'primary' | 'replica';
 
@@ -90,8 +90,13 @@ export class DbPool {
     try {
       const missing = this.config.min - this.pool.totalCount;
       if (missing <= 0) return;
-      const clients = await Promise.all(Array.from({ length: missing }, () => this.pool.connect()));
-      for (const c of clients) c.release();
+      // allSettled, not all: when only some connects succeed (a node starting up, a connection
+      // limit), the ones that did must go back to the pool, or they stay checked out for ever and
+      // the pool silently shrinks by that many connections.
+      const settled = await Promise.allSettled(Array.from({ length: missing }, () => this.pool.connect()));
+      for (const s of settled) if (s.status === 'fulfilled') s.value.release();
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw fromDatabaseError(failed.reason);
     } finally {
       this.refilling = false;
     }
@@ -114,6 +119,13 @@ export class DbPool {
     if (timing) timing.poolWaitMs += waited;
     this.observer.acquired?.(this.name, waited);
     let broken: Error | undefined;
+    // pg emits 'error' on a client whose connection ends unexpectedly (a node killed, a backend
+    // terminated), even when a query is in flight; pg-pool only listens while the client is idle.
+    // Without a listener here, that event is uncaught and takes the whole service down.
+    const onConnectionError = (e: Error) => {
+      broken ??= e;
+    };
+    client.on('error', onConnectionError);
     const session: Session = {
       query: async <R extends pg.QueryResultRow>(name: string, text: string, values?: unknown[]) => {
         const s0 = now();
@@ -123,9 +135,10 @@ export class DbPool {
           ok = true;
           return r;
         } catch (e) {
-          const err = e as { code?: string };
-          // Connection-level failures: do not return this client to the pool.
-          if (err.code === undefined || err.code.startsWith('57P') || err.code.startsWith('08')) broken = e as Error;
+          const code = (e as { code?: string }).code;
+          // Connection-level failures (no SQLSTATE: a socket error or pg's "Connection terminated";
+          // or a SQLSTATE that ends the session): do not return this client to the pool.
+          if (!isSqlState(code) || code.startsWith('57P') || code.startsWith('08') || code === '25P03') broken ??= e as Error;
           throw fromDatabaseError(e);
         } finally {
           const ms = now() - s0;
@@ -140,6 +153,9 @@ export class DbPool {
     try {
       return await fn(session);
     } finally {
+      client.removeListener('error', onConnectionError);
+      // A broken client is destroyed instead of going back to the pool, so the next checkout
+      // opens a fresh connection (and the refill loop restores `min`).
       client.release(broken);
     }
   }

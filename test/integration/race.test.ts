@@ -12,14 +12,6 @@ const CLIENTS = 32;
 let fx: AppFixture;
 let base: string;
 
-beforeAll(async () => {
-  // Pool big enough that the race is decided in the database, not by queueing for a connection.
-  fx = await appFixture({ pools: { primary: { max: 40, min: 4 } } });
-  await fx.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(fx.app.server.address() as AddressInfo).port}`;
-});
-afterAll(async () => fx.close());
-
 async function post(path: string, body: object): Promise<{ status: number; json: { sequenceNumber?: number; error?: { code: string } } }> {
   const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: r.status, json: (await r.json()) as { sequenceNumber?: number } };
@@ -35,7 +27,20 @@ async function log(): Promise<Row[]> {
   return (await fx.sql.query<Row>('SELECT sequence_number, event_type, payload FROM events ORDER BY sequence_number')).rows;
 }
 
-describe.each(['safe'] as const)('race through the service (%s append)', () => {
+// Snapshot mode with threshold 0 writes snapshots after every command: the race-freedom of the
+// append must hold unchanged when decisions start from snapshots.
+describe.each([
+  ['full', 50],
+  ['snapshot', 0],
+] as const)('race through the service (safe append, %s decisions, snapshot threshold %i)', (decisions, snapshotThreshold) => {
+  beforeAll(async () => {
+    // Pool big enough that the race is decided in the database, not by queueing for a connection.
+    fx = await appFixture({ pools: { primary: { max: 40, min: 4 } }, service: { decisions, snapshotThreshold } });
+    await fx.app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(fx.app.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => fx.close());
+
   it('32 clients lending and returning one copy: never lent twice, every 2xx in the log', async () => {
     for (let i = 0; i < CLIENTS; i++) expect((await post('/library/commands/register-reader', { readerId: `r-${i}` })).status).toBe(201);
     expect((await post('/library/commands/add-book-copy', { bookId: 'hot' })).status).toBe(201);
@@ -71,6 +76,10 @@ describe.each(['safe'] as const)('race through the service (%s append)', () => {
     const inLog = new Set(rows.map((r) => Number(r.sequence_number)));
     for (const seq of acknowledged) expect(inLog.has(seq), `acknowledged ${seq} missing`).toBe(true);
     expect(rows.filter((r) => r.event_type === EVENT.lent)).toHaveLength(acknowledged.length / 2);
+    if (decisions === 'snapshot') {
+      const snaps = await fx.sql.query('SELECT count(*)::int AS n FROM snapshots');
+      expect(snaps.rows[0].n).toBeGreaterThan(0);
+    }
   });
 
   it('32 clients pushing one reader past the limit: never above 10 books', async () => {

@@ -26,12 +26,15 @@ export function registerLibraryRoutes(app: FastifyInstance, s: AppServices): voi
     '/library/readers/:readerId/books-lent',
     { schema: { params: readerParams, querystring: readModelQuery } },
     async (request) =>
-      s.readModel(request.query.from, request.timing, (pool) => booksLentByReader(s.store, pool, request.params.readerId, request.timing)),
+      s.readModel(request.query.from, request.timing, (pool) =>
+        booksLentByReader(s.store, pool, request.params.readerId, { ...s.readModelOptions, timing: request.timing }),
+      ),
   );
 
   app.get<{ Querystring: { from?: 'primary' | 'replica' } }>(
     '/library/books-in-circulation',
     { schema: { querystring: readModelQuery } },
-    async (request) => s.readModel(request.query.from, request.timing, (pool) => booksInCirculation(s.store, pool, request.timing)),
+    async (request) =>
+      s.readModel(request.query.from, request.timing, (pool) => booksInCirculation(s.store, pool, { ...s.readModelOptions, timing: request.timing })),
   );
 }

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { parseTuneConfigFlags, tuneConfig } from '../../tuner/memory-sizing.ts';
+import { printTuneConfig } from '../../report/tune-config-printer.ts';
+import type { CliContext } from '../context.ts';
+
+interface TuneConfigFlags {
+  ram: string;
+  role: string;
+  workload?: string;
+  connections?: string;
+  json?: boolean;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('tune-config')
+    .description('print a commented postgresql.conf fragment for one node (seed 002 memory sizing, seed 003 WAL/autovacuum per role)')
+    .requiredOption('--ram <size>', 'RAM of the node, e.g. 4GB, 32GB')
+    .requiredOption('--role <role>', 'primary | replica')
+    .option('--workload <kind>', 'append | read (default: append for a primary, read for a replica)')
+    .option('--connections <n>', 'max_connections; also caps work_mem so all connections fit in RAM')
+    .option('--json', 'print the settings as JSON')
+    .action((flags: TuneConfigFlags) => {
+      const result = tuneConfig(parseTuneConfigFlags(flags));
+      ctx.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : printTuneConfig(result));
+    });
+}
