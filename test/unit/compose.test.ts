@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { allExprs } from '../helpers/observability.ts';
 import {
   isCatalogued,
   metricNamesInPromql,
@@ -48,17 +49,6 @@ function bindMounts(service: Service): Array<{ source: string; target: string }>
       const [source = '', target = ''] = v.split(':');
       return { source, target };
     });
-}
-
-function allExprs(value: unknown, out: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((v) => allExprs(v, out));
-  else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k === 'expr' && typeof v === 'string') out.push(v);
-      else allExprs(v, out);
-    }
-  }
-  return out;
 }
 
 const DASHBOARDS = fs.readdirSync(path.join(ROOT, 'grafana/dashboards')).filter((f) => f.endsWith('.json'));
