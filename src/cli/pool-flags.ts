@@ -17,6 +17,8 @@ export interface PoolFlags {
   readFrom?: string;
   replicaFallback?: boolean;
   ginFastupdate?: string;
+  decisions?: string;
+  snapshotThreshold?: string;
 }
 
 export function addPoolFlags(cmd: Command): Command {
@@ -32,6 +34,8 @@ export function addPoolFlags(cmd: Command): Command {
     .option('--append-strategy <name>', "'safe' (advisory locks) or 'baseline' (the study's unlocked statement)")
     .option('--read-from <node>', "where read models query: 'replica' or 'primary'")
     .option('--no-replica-fallback', 'fail read models fast with REPLICA_UNAVAILABLE instead of reading the primary')
+    .option('--decisions <mode>', "'snapshot' (start from per-entity snapshots) or 'full' (re-fold the whole boundary, as the study did)")
+    .option('--snapshot-threshold <n>', 'write snapshots after a decision that folded more than n events')
     .option('--gin-fastupdate <on|off>', 'GIN fastupdate of the payload/metadata indexes when the schema is created');
 }
 
@@ -63,6 +67,10 @@ export function poolInput(flags: PoolFlags): ConfigInput {
       ...(flags.appendStrategy !== undefined ? { appendStrategy: flags.appendStrategy as 'safe' } : {}),
       ...(flags.readFrom !== undefined ? { readModelsFrom: flags.readFrom as 'replica' } : {}),
       ...(flags.replicaFallback === false ? { replicaFallback: false } : {}),
+      ...(flags.decisions !== undefined ? { decisions: flags.decisions as 'snapshot' } : {}),
+      ...(flags.snapshotThreshold !== undefined
+        ? { snapshotThreshold: parsePositiveInt(flags.snapshotThreshold, '--snapshot-threshold', { min: 0, max: 1_000_000 }) }
+        : {}),
     },
     cluster: fastupdate === undefined ? {} : { ginFastupdate: fastupdate },
   };

@@ -30,7 +30,8 @@ export const readerItem = (readerId: string): FilterItem => ({ types: [...READER
 export const bookBoundary = (bookId: string): Filter => ({ items: [bookItem(bookId)] });
 export const readerBoundary = (readerId: string): Filter => ({ items: [readerItem(readerId)] });
 export const lendingBoundary = (bookId: string, readerId: string): Filter => ({ items: [bookItem(bookId), readerItem(readerId)] });
-export const circulationBoundary = (): Filter => ({ items: [{ types: [EVENT.added, EVENT.removed] }] });
+export const circulationItem = (): FilterItem => ({ types: [EVENT.added, EVENT.removed] });
+export const circulationBoundary = (): Filter => ({ items: [circulationItem()] });
 
 export function event(type: LibraryEventType, payload: { BookID?: string; ReaderID?: string }, metadata?: Record<string, string>): NewEvent {
   return { type, payload: payload as Record<string, string>, ...(metadata ? { metadata } : {}) };

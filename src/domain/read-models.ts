@@ -14,7 +14,7 @@ import type { SnapshotStore } from '../store/snapshot-store.ts';
 import type { CommandObserver } from './command-handler.ts';
 import { snapshotKeyOf } from './command-handler.ts';
 import { circulationProjection } from './circulation-state.ts';
-import { EVENT, readerItem } from './library-events.ts';
+import { circulationItem, readerItem } from './library-events.ts';
 import type { EntityView, Projection } from './projection.ts';
 import { readerProjection } from './reader-state.ts';
 
@@ -37,7 +37,7 @@ export interface ReadModelOptions {
   timing?: Timing;
 }
 
-const circulationView: EntityView<Set<string>> = { projection: circulationProjection, item: { types: [EVENT.added, EVENT.removed] } };
+const circulationView: EntityView<Set<string>> = { projection: circulationProjection, item: circulationItem() };
 
 /** Folds one entity from its snapshot (if any and valid) plus the events after it, read on `pool`. */
 async function foldEntity<S>(

@@ -13,6 +13,11 @@ import { copyEvents } from '../../src/store/bulk-load.ts';
 import { EventStore, type StoredEvent } from '../../src/store/event-store.ts';
 import { SnapshotStore } from '../../src/store/snapshot-store.ts';
 import { storeFixture, type StoreFixture } from '../helpers/store.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+import { DEFAULT_POOL } from '../../src/core/config.ts';
+import { seedLibrary } from '../../src/domain/seed.ts';
+import { DbPool } from '../../src/store/db-pool.ts';
+import { applySchema } from '../../src/store/schema.ts';
 
 let fx: StoreFixture;
 let history: StoredEvent[];
@@ -110,5 +115,38 @@ describe('snapshot upserts', () => {
     const found = await snapshots.load(fx.primary, [key, { projection: 'test@1', filterHash: 'j' }]);
     expect(snapshots.get(found, key)).toMatchObject({ sequenceNumber: 42, state: { n: 42 } });
     expect(snapshots.get(found, { projection: 'test@1', filterHash: 'j' })).toMatchObject({ sequenceNumber: 42 });
+  });
+});
+
+describe('seed --snapshots', () => {
+  it('writes snapshots equal to the full folds, at the last seeded event', async () => {
+    const db = await createTestDatabase();
+    const client = new pg.Client({ connectionString: db.primaryUrl });
+    await client.connect();
+    const pool = new DbPool('primary', db.primaryUrl, { ...DEFAULT_POOL, min: 0, max: 4 });
+    try {
+      await applySchema(client, { ginFastupdate: true });
+      const r = await seedLibrary(client, { events: 3000, books: 20, readers: 5, seed: 2, reset: false, snapshots: true });
+      expect(r.snapshotsWritten).toBe(20 + 5 + 1);
+      const store = new EventStore(pool, 'safe');
+      const snapshots = new SnapshotStore();
+      const full = new CommandHandler(store, { tries: 1, baseMs: 0, jitter: 0 });
+      const snap = new CommandHandler(store, { tries: 1, baseMs: 0, jitter: 0 }, {}, { mode: 'snapshot', snapshots, threshold: 1000 });
+      for (let b = 1; b <= 20; b++) {
+        const cmd: LibraryCommand = { kind: 'lend-book-copy', bookId: `book-${b}`, readerId: `reader-${1 + (b % 5)}` };
+        const [a, s] = [await full.load(cmd), await snap.load(cmd)];
+        expect(s.state).toEqual(a.state);
+        expect(s.folded).toBe(0); // warm: nothing after the snapshots
+        expect(a.folded).toBeGreaterThan(0);
+      }
+      const [withSnap, without] = [await booksInCirculation(store, pool, { snapshots }), await booksInCirculation(store, pool)];
+      expect(withSnap.books).toEqual(without.books);
+      // The snapshot is valid at the last event of the whole history, later than the last add/remove.
+      expect(withSnap.version).toBeGreaterThanOrEqual(without.version);
+    } finally {
+      await pool.close();
+      await client.end();
+      await db.drop();
+    }
   });
 });

@@ -13,6 +13,7 @@ interface SeedFlags extends GlobalFlags {
   readers: string;
   seed: string;
   reset?: boolean;
+  snapshots?: boolean;
   results: string;
   json?: boolean;
 }
@@ -27,6 +28,7 @@ export function register(program: Command, ctx: CliContext): void {
       .option('--readers <n>', 'readers (the study: 100)', '100')
       .option('--seed <n>', 'random seed (same seed, same history)', '1')
       .option('--reset', 'replace an existing history (TRUNCATE events, snapshots)')
+      .option('--snapshots', 'also write per-entity snapshots at the end of the history, so a large database starts warm')
       .option('--results <dir>', 'results directory', 'results')
       .option('--json', 'print the result as JSON'),
   ).action(async (flags: SeedFlags) => {
@@ -39,7 +41,7 @@ export function register(program: Command, ctx: CliContext): void {
     const handle = await prepareCluster(ctx, config, { start: true });
     const progress = createProgress('seed', events, ctx.stderr);
     const result = await withPrimary(handle, (c) =>
-      seedLibrary(c, { events, books, readers, seed, reset: Boolean(flags.reset), onProgress: (d) => progress.update(d), signal: ctx.signal }),
+      seedLibrary(c, { events, books, readers, seed, reset: Boolean(flags.reset), snapshots: Boolean(flags.snapshots), onProgress: (d) => progress.update(d), signal: ctx.signal }),
     ).finally(() => progress.stop());
     const run = createRunDir(flags.results, 'seed');
     const record = { kind: 'seed', id: run.id, at: new Date().toISOString(), config: { events, books, readers, seed }, result };

@@ -1,0 +1,345 @@
+/**
+ * The load generator's own model of the library, so that requests draw IDs that make commands
+ * succeed (lend an available copy to a reader under the limit, return a copy to the reader who
+ * holds it), as the study's generator did. Without it most commands would be business-rule
+ * rejections, which are cheaper than real commands and would flatter the service.
+ *
+ * The model changes only on evidence: a 2xx response applies the command; a 4xx / 5xx means the
+ * command was not applied (the service commits only on success), and some rejection codes correct
+ * what the model believed. A timeout or transport error leaves the outcome unknown: the copy is
+ * set aside ("unknown") and no longer drawn, rather than guessed. A copy is reserved while a
+ * request about it is in flight, so two concurrent requests never target the same copy.
+ */
+import { randomIndex, type Rng } from './prng.ts';
+
+export const MAX_BOOKS_PER_READER = 10;
+
+/** What the service held at the start (from the read models, or a fresh seed). */
+export interface LibrarySnapshot {
+  /** Copies in circulation (lent or not). */
+  inCirculation: readonly string[];
+  /** bookId → readerId for lent copies. */
+  lent: Readonly<Record<string, string>>;
+  /** Readers with a contract; undefined = all readers of the id range. */
+  registeredReaders?: readonly string[];
+}
+
+export type LibraryCommand = 'add-book-copy' | 'remove-book-copy' | 'lend-book-copy' | 'return-book-copy';
+
+export interface LibraryPick {
+  command: LibraryCommand;
+  bookId: string;
+  readerId: string | undefined;
+  /** False when no copy fitted and random IDs were drawn (the request will probably be rejected). */
+  eligible: boolean;
+}
+
+export type CommandOutcome =
+  | { kind: 'applied' }
+  | { kind: 'rejected'; errorCode: string | undefined }
+  | { kind: 'unknown' }
+  | { kind: 'not-sent' };
+
+export interface LibraryModelStats {
+  books: number;
+  readers: number;
+  outOfCirculation: number;
+  available: number;
+  lent: number;
+  reserved: number;
+  /** Copies whose state is unknown after a timeout or transport error; no longer drawn. */
+  unknown: number;
+  unregisteredReaders: number;
+  /** Picks that found no eligible copy, by command. */
+  noEligible: Record<LibraryCommand, number>;
+  /** Rejections that contradicted the model (the model corrected itself), by error code. */
+  corrections: Record<string, number>;
+}
+
+type BookState = 'out' | 'available' | 'lent' | 'unknown';
+
+/** A set with O(1) add / delete / uniform random pick (swap-remove over an array). */
+class IndexedSet {
+  private readonly items: string[] = [];
+  private readonly pos = new Map<string, number>();
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  has(v: string): boolean {
+    return this.pos.has(v);
+  }
+
+  add(v: string): void {
+    if (this.pos.has(v)) return;
+    this.pos.set(v, this.items.length);
+    this.items.push(v);
+  }
+
+  delete(v: string): void {
+    const i = this.pos.get(v);
+    if (i === undefined) return;
+    const last = this.items.pop()!;
+    this.pos.delete(v);
+    if (last !== v) {
+      this.items[i] = last;
+      this.pos.set(last, i);
+    }
+  }
+
+  pick(rng: Rng): string | undefined {
+    return this.items.length === 0 ? undefined : this.items[randomIndex(rng, this.items.length)];
+  }
+}
+
+export const bookId = (n: number): string => `book-${n}`;
+export const readerId = (n: number): string => `reader-${n}`;
+
+export interface LibraryModelOptions {
+  books: number;
+  readers: number;
+  /** Initial state; without it, every copy starts out of circulation and nothing is lent. */
+  snapshot?: LibrarySnapshot;
+}
+
+export class LibraryModel {
+  readonly books: number;
+  readonly readers: number;
+  private readonly state = new Map<string, BookState>();
+  private readonly holder = new Map<string, string>();
+  private readonly out = new IndexedSet();
+  private readonly available = new IndexedSet();
+  private readonly lentSet = new IndexedSet();
+  private readonly reserved = new Set<string>();
+  private readonly held = new Map<string, number>();
+  private readonly pendingLends = new Map<string, number>();
+  private readonly unregistered = new Set<string>();
+  private readonly noEligible: Record<LibraryCommand, number> = {
+    'add-book-copy': 0,
+    'remove-book-copy': 0,
+    'lend-book-copy': 0,
+    'return-book-copy': 0,
+  };
+  private readonly corrections: Record<string, number> = {};
+
+  constructor(options: LibraryModelOptions) {
+    if (!Number.isInteger(options.books) || options.books < 1) throw new RangeError('books must be a positive integer');
+    if (!Number.isInteger(options.readers) || options.readers < 1) throw new RangeError('readers must be a positive integer');
+    this.books = options.books;
+    this.readers = options.readers;
+    const snap = options.snapshot;
+    const inCirculation = new Set(snap?.inCirculation ?? []);
+    for (let n = 1; n <= this.books; n++) {
+      const id = bookId(n);
+      const reader = snap?.lent[id];
+      if (reader !== undefined) this.setState(id, 'lent', reader);
+      else this.setState(id, inCirculation.has(id) ? 'available' : 'out');
+    }
+    if (snap?.registeredReaders) {
+      const registered = new Set(snap.registeredReaders);
+      for (let n = 1; n <= this.readers; n++) if (!registered.has(readerId(n))) this.unregistered.add(readerId(n));
+    }
+  }
+
+  /** Draws IDs for a command and reserves the copy until `settle` is called. */
+  pick(command: LibraryCommand, rng: Rng): LibraryPick {
+    let book: string | undefined;
+    let reader: string | undefined;
+    switch (command) {
+      case 'add-book-copy':
+        book = this.out.pick(rng);
+        break;
+      case 'remove-book-copy':
+        book = this.available.pick(rng);
+        break;
+      case 'lend-book-copy':
+        reader = this.pickReaderWithRoom(rng);
+        book = reader === undefined ? undefined : this.available.pick(rng);
+        break;
+      case 'return-book-copy':
+        book = this.lentSet.pick(rng);
+        reader = book === undefined ? undefined : this.holder.get(book);
+        break;
+    }
+    if (book === undefined) {
+      this.noEligible[command] += 1;
+      // Keep the mix: send the command with random IDs; the service rejects it and that is measured.
+      const needsReader = command === 'lend-book-copy' || command === 'return-book-copy';
+      return {
+        command,
+        bookId: bookId(1 + randomIndex(rng, this.books)),
+        readerId: needsReader ? readerId(1 + randomIndex(rng, this.readers)) : undefined,
+        eligible: false,
+      };
+    }
+    this.reserve(book);
+    if (command === 'lend-book-copy' && reader !== undefined) this.pendingLends.set(reader, (this.pendingLends.get(reader) ?? 0) + 1);
+    return { command, bookId: book, readerId: reader, eligible: true };
+  }
+
+  /** Applies what the response says about a pick (and releases its reservation). */
+  settle(pick: LibraryPick, outcome: CommandOutcome): void {
+    if (pick.command === 'lend-book-copy' && pick.eligible && pick.readerId !== undefined) {
+      const p = (this.pendingLends.get(pick.readerId) ?? 1) - 1;
+      if (p > 0) this.pendingLends.set(pick.readerId, p);
+      else this.pendingLends.delete(pick.readerId);
+    }
+    if (!pick.eligible) {
+      // Random IDs: the model did not predict success; learn only from success or a clear code.
+      if (outcome.kind === 'applied') this.apply(pick);
+      else if (outcome.kind === 'rejected') this.correct(pick, outcome.errorCode);
+      return;
+    }
+    this.reserved.delete(pick.bookId);
+    switch (outcome.kind) {
+      case 'applied':
+        this.apply(pick);
+        return;
+      case 'unknown':
+        this.setState(pick.bookId, 'unknown');
+        return;
+      case 'not-sent':
+        this.restore(pick.bookId);
+        return;
+      case 'rejected':
+        this.restore(pick.bookId);
+        this.correct(pick, outcome.errorCode);
+        return;
+    }
+  }
+
+  stats(): LibraryModelStats {
+    let unknown = 0;
+    for (const s of this.state.values()) if (s === 'unknown') unknown += 1;
+    return {
+      books: this.books,
+      readers: this.readers,
+      outOfCirculation: this.out.size,
+      available: this.available.size,
+      lent: this.lentSet.size,
+      reserved: this.reserved.size,
+      unknown,
+      unregisteredReaders: this.unregistered.size,
+      noEligible: { ...this.noEligible },
+      corrections: { ...this.corrections },
+    };
+  }
+
+  /** For tests and diagnostics: what the model believes about one copy. */
+  bookState(id: string): { state: BookState; reader: string | undefined; reserved: boolean } | undefined {
+    const state = this.state.get(id);
+    return state === undefined ? undefined : { state, reader: this.holder.get(id), reserved: this.reserved.has(id) };
+  }
+
+  private pickReaderWithRoom(rng: Rng): string | undefined {
+    // Rejection sampling: readers rarely hold 10 copies, so a few draws almost always find one.
+    for (let attempt = 0; attempt < 16; attempt++) {
+      const r = readerId(1 + randomIndex(rng, this.readers));
+      if (this.unregistered.has(r)) continue;
+      if ((this.held.get(r) ?? 0) + (this.pendingLends.get(r) ?? 0) < MAX_BOOKS_PER_READER) return r;
+    }
+    return undefined;
+  }
+
+  private reserve(book: string): void {
+    this.reserved.add(book);
+    this.out.delete(book);
+    this.available.delete(book);
+    this.lentSet.delete(book);
+  }
+
+  /** Puts a reserved copy back into the set of its (unchanged) state. */
+  private restore(book: string): void {
+    const s = this.state.get(book);
+    if (s !== undefined) this.setState(book, s, this.holder.get(book));
+  }
+
+  private apply(pick: LibraryPick): void {
+    switch (pick.command) {
+      case 'add-book-copy':
+        this.setState(pick.bookId, 'available');
+        return;
+      case 'remove-book-copy':
+        this.setState(pick.bookId, 'out');
+        return;
+      case 'lend-book-copy':
+        this.setState(pick.bookId, 'lent', pick.readerId);
+        return;
+      case 'return-book-copy':
+        this.setState(pick.bookId, 'available');
+        return;
+    }
+  }
+
+  /** A rejection tells something about the copy or the reader; adopt it. */
+  private correct(pick: LibraryPick, code: string | undefined): void {
+    if (code === undefined) return;
+    const note = () => (this.corrections[code] = (this.corrections[code] ?? 0) + 1);
+    const current = this.state.get(pick.bookId);
+    switch (code) {
+      case 'BOOK_NOT_IN_CIRCULATION':
+        if (current !== 'out') note();
+        this.setState(pick.bookId, 'out');
+        return;
+      case 'BOOK_ALREADY_IN_CIRCULATION':
+        // In circulation, possibly lent to someone we do not know: only 'out' is certainly wrong.
+        if (current === 'out') {
+          note();
+          this.setState(pick.bookId, 'available');
+        }
+        return;
+      case 'BOOK_ALREADY_LENT':
+        // Lent, but to whom is not said: if the model thought otherwise, set the copy aside
+        // rather than guess.
+        if (current !== 'lent' && current !== 'unknown') {
+          note();
+          this.setState(pick.bookId, 'unknown');
+        }
+        return;
+      case 'BOOK_NOT_LENT_TO_READER':
+        // Only news if the model believed this reader held it (a random pair is expected to fail).
+        if (current === 'lent' && this.holder.get(pick.bookId) === pick.readerId) {
+          note();
+          this.setState(pick.bookId, 'unknown');
+        }
+        return;
+      case 'READER_LIMIT_REACHED':
+        if (pick.readerId !== undefined && (this.held.get(pick.readerId) ?? 0) < MAX_BOOKS_PER_READER) {
+          note();
+          this.held.set(pick.readerId, Math.max(this.held.get(pick.readerId) ?? 0, MAX_BOOKS_PER_READER));
+        }
+        return;
+      case 'READER_NOT_REGISTERED':
+        if (pick.readerId !== undefined && !this.unregistered.has(pick.readerId)) {
+          note();
+          this.unregistered.add(pick.readerId);
+        }
+        return;
+      default:
+        return; // conflicts, retries exhausted, 5xx: not applied, nothing learned
+    }
+  }
+
+  private setState(book: string, requested: BookState, reader?: string): void {
+    // A lent copy whose reader is unknown cannot be returned correctly: set it aside.
+    const state: BookState = requested === 'lent' && reader === undefined ? 'unknown' : requested;
+    const previousHolder = this.holder.get(book);
+    if (previousHolder !== undefined) {
+      this.held.set(previousHolder, Math.max(0, (this.held.get(previousHolder) ?? 1) - 1));
+      this.holder.delete(book);
+    }
+    this.out.delete(book);
+    this.available.delete(book);
+    this.lentSet.delete(book);
+    this.state.set(book, state);
+    if (state === 'lent' && reader !== undefined) {
+      this.holder.set(book, reader);
+      this.held.set(reader, (this.held.get(reader) ?? 0) + 1);
+    }
+    if (this.reserved.has(book)) return; // stays out of the pick sets until settled
+    if (state === 'out') this.out.add(book);
+    else if (state === 'available') this.available.add(book);
+    else if (state === 'lent') this.lentSet.add(book);
+  }
+}

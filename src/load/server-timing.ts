@@ -1,0 +1,86 @@
+/**
+ * Parses the `Server-Timing` response header (W3C Server Timing) that the service sends on every
+ * response: `pool;dur=<ms>, db;dur=<ms>, app;dur=<ms>, total;dur=<ms>` (docs/service-api.md).
+ */
+
+export interface ServerTimingMetric {
+  name: string;
+  durationMs: number | undefined;
+  description: string | undefined;
+}
+
+/** The service's four figures, in ms. `app` is what the service reports (total − pool − db). */
+export interface ServiceTiming {
+  totalMs: number;
+  poolMs: number;
+  dbMs: number;
+  appMs: number;
+}
+
+/** Splits on a delimiter outside double-quoted strings (desc="a, b" must not split). */
+function splitOutsideQuotes(text: string, delimiter: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"' && text[i - 1] !== '\\') quoted = !quoted;
+    if (ch === delimiter && !quoted) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+function unquote(value: string): string {
+  const v = value.trim();
+  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v;
+}
+
+/** Every metric of one or more Server-Timing header values; malformed entries are skipped. */
+export function parseServerTiming(header: string | readonly string[] | undefined): ServerTimingMetric[] {
+  if (header === undefined) return [];
+  const text = typeof header === 'string' ? header : header.join(',');
+  const metrics: ServerTimingMetric[] = [];
+  for (const entry of splitOutsideQuotes(text, ',')) {
+    const [rawName, ...params] = splitOutsideQuotes(entry, ';');
+    const name = rawName?.trim() ?? '';
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) continue;
+    let durationMs: number | undefined;
+    let description: string | undefined;
+    for (const param of params) {
+      const eq = param.indexOf('=');
+      if (eq < 0) continue;
+      const key = param.slice(0, eq).trim().toLowerCase();
+      const value = unquote(param.slice(eq + 1));
+      // The spec keeps the first occurrence of a parameter.
+      if (key === 'dur' && durationMs === undefined) {
+        const n = Number(value);
+        if (value !== '' && Number.isFinite(n)) durationMs = n;
+      } else if (key === 'desc' && description === undefined) {
+        description = value;
+      }
+    }
+    metrics.push({ name, durationMs, description });
+  }
+  return metrics;
+}
+
+/**
+ * The service's timing, or undefined when `total` is missing (a response not produced by the
+ * service, e.g. a proxy error). Missing pool/db count as 0 (a route that never touched a pool).
+ */
+export function serviceTiming(header: string | readonly string[] | undefined): ServiceTiming | undefined {
+  const metrics = parseServerTiming(header);
+  const dur = (name: string): number | undefined => metrics.find((m) => m.name === name)?.durationMs;
+  const totalMs = dur('total');
+  if (totalMs === undefined || totalMs < 0) return undefined;
+  const poolMs = Math.max(0, dur('pool') ?? 0);
+  const dbMs = Math.max(0, dur('db') ?? 0);
+  const appMs = dur('app') ?? Math.max(0, totalMs - poolMs - dbMs);
+  return { totalMs, poolMs, dbMs, appMs };
+}

@@ -1,0 +1,55 @@
+/**
+ * How the observer talks to a node without disturbing what it measures: its own connection, named
+ * `esbench_observer` (so backend counts leave it out), and every statement it sends tagged with
+ * `/* esbench:observer *\/` (so statement statistics leave its queries out too).
+ */
+import pg from 'pg';
+
+export const OBSERVER_APPLICATION_NAME = 'esbench_observer';
+
+/** The statement-name tag of the observer's own SQL (see statementName). */
+export const OBSERVER_STATEMENT = 'observer';
+
+/** Prefix of every SQL text the observer sends. */
+export const OBSERVER_TAG = `/* esbench:${OBSERVER_STATEMENT} */`;
+
+/**
+ * The service's store puts `/* esbench:<name> *\/` in front of every statement it sends.
+ * pg_stat_statements keeps the text of the first execution of each normalised statement, leading
+ * comment included, so the name can be read back from its `query` column. Note that queryid ignores
+ * comments: the same SQL sent under two names shares one entry and keeps the first name.
+ */
+const NAME = /^\s*\/\*\s*esbench:([A-Za-z0-9_.:-]+)\s*\*\//;
+
+export function statementName(query: string): string | null {
+  return NAME.exec(query)?.[1] ?? null;
+}
+
+export interface ObserverConnectOptions {
+  connectTimeoutMs?: number;
+  /** Server-side cap on each observer statement, so a stuck catalog lock cannot stall sampling. */
+  statementTimeoutMs?: number;
+}
+
+export async function connectObserver(url: string, options: ObserverConnectOptions = {}): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: OBSERVER_APPLICATION_NAME,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    statement_timeout: options.statementTimeoutMs ?? 5000,
+  });
+  // An idle client whose server goes away emits 'error'; without a listener that would crash the
+  // process. The next query reports the failure instead.
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+/** server_version_num and recovery state: the observer's SQL depends on both. */
+export async function nodeInfo(client: pg.ClientBase): Promise<{ serverVersionNum: number; inRecovery: boolean; database: string }> {
+  const r = await client.query<{ v: string; rec: boolean; db: string }>(
+    `${OBSERVER_TAG} SELECT current_setting('server_version_num') AS v, pg_is_in_recovery() AS rec, current_database() AS db`,
+  );
+  const row = r.rows[0]!;
+  return { serverVersionNum: Number(row.v), inRecovery: row.rec, database: row.db };
+}
