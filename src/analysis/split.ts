@@ -68,7 +68,7 @@ export interface EndpointSplit {
   /** sumOfParts − clientMean. */
   residualMs: number | null;
   /** The statements counted as this endpoint's DB execution. */
-  statements: Array<StatementUse & { meanExecMs: number | null; source: 'given' | 'derived from a single-endpoint run' }>;
+  statements: Array<StatementUse & { meanExecMs: number | null; source: 'given' | 'reported by the service' | 'derived from a single-endpoint run' }>;
   warnings: string[];
 }
 
@@ -167,8 +167,15 @@ export function computeSplit(input: SplitInput): SplitResult {
     // DB execution: statement means × calls per request.
     let uses: EndpointSplit['statements'] = [];
     const given = input.statementsPerRequest?.[endpoint];
+    const reported = rec.statementCalls;
     if (given) uses = given.map((u) => ({ ...u, meanExecMs: null, source: 'given' as const }));
-    else if (single && windows.length > 0) {
+    else if (reported && reported.responses > 0 && windows.length > 0) {
+      // The service said which statements each response ran (Server-Timing db desc): exact per endpoint.
+      uses = Object.entries(reported.calls).map(([key, calls]) => {
+        const [node = '', statement = ''] = key.split('.');
+        return { node, statement, callsPerRequest: calls / reported.responses, meanExecMs: null, source: 'reported by the service' as const };
+      });
+    } else if (single && windows.length > 0) {
       uses = deriveUses(rec.counters.sent, windows).map((u) => ({ ...u, meanExecMs: null, source: 'derived from a single-endpoint run' as const }));
     }
     let execMean: number | null = null;

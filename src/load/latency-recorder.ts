@@ -45,7 +45,7 @@ export interface RequestCounters {
 
 /** The client's own health during a second (filled in by the engine). */
 export interface ClientHealth {
-  /** CPU time of this process / wall time; 1.0 = one core fully busy. */
+  /** CPU time of this process (all its threads) / wall time; 1.0 = one core fully busy. */
   cpu: number;
   /** Event-loop delay beyond the monitor's resolution, p99 and max, ms. */
   eventLoopDelayP99Ms: number | null;
@@ -88,6 +88,8 @@ export interface EndpointRecord {
   appDerived: EncodedHistogram;
   /** Responses whose client latency was below their server total (clock granularity); recorded as 0. */
   negativeTransport: number;
+  /** Statements run by `responses` responses, by `pool.statement` (Server-Timing db desc). */
+  statementCalls: { responses: number; calls: Record<string, number> };
 }
 
 export interface RecorderResult {
@@ -172,6 +174,8 @@ class EndpointWindow {
   readonly transport = new LatencyHistogram();
   timingMissing = 0;
   negativeTransport = 0;
+  readonly calls: Record<string, number> = {};
+  callsReported = 0;
 
   toJSON(): EndpointRecord {
     return {
@@ -183,6 +187,7 @@ class EndpointWindow {
       transport: this.transport.toJSON(),
       appDerived: this.appDerived.toJSON(),
       negativeTransport: this.negativeTransport,
+      statementCalls: { responses: this.callsReported, calls: { ...this.calls } },
     };
   }
 }
@@ -297,6 +302,10 @@ export class LatencyRecorder {
     w.db.record(t.dbMs);
     w.app.record(t.appMs);
     w.appDerived.record(t.totalMs - t.poolMs - t.dbMs);
+    if (t.calls) {
+      w.callsReported += 1;
+      for (const [k, n] of Object.entries(t.calls)) w.calls[k] = (w.calls[k] ?? 0) + n;
+    }
     const transport = sample.latencyMs - t.totalMs;
     if (transport < 0) w.negativeTransport += 1;
     w.transport.record(transport);

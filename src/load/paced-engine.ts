@@ -353,7 +353,7 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     // The window ends when it was meant to, or when its last request actually left if that was
     // later (a late generator lowers the achieved rate). Not when this timer happened to fire: a
     // stall after every request was sent on time is not a lower rate.
-    if (measuring) scheduleEndPerf = aborted ? now : Math.max(Math.min(now, endAt), lastWindowSendPerf ?? endAt);
+    if (measuring) scheduleEndPerf = aborted ? now : Math.max(endAt, lastWindowSendPerf ?? endAt);
     if (aborted) {
       // Queued requests were never sent: cancelled, not dropped (nothing was full, we stopped).
       for (const w of queue.splice(0)) {

@@ -15,6 +15,19 @@ export interface ServiceTiming {
   poolMs: number;
   dbMs: number;
   appMs: number;
+  /** Statements the request ran, by `pool.statement` (from db's desc), when the service said. */
+  calls?: Record<string, number>;
+}
+
+/** `primary.query:2 primary.append:1` → { 'primary.query': 2, 'primary.append': 1 }. */
+export function parseCalls(desc: string | undefined): Record<string, number> | undefined {
+  if (!desc) return undefined;
+  const out: Record<string, number> = {};
+  for (const part of desc.split(/\s+/)) {
+    const m = /^([a-z]+\.[a-z_]+):(\d+)$/.exec(part);
+    if (m) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Splits on a delimiter outside double-quoted strings (desc="a, b" must not split). */
@@ -82,5 +95,6 @@ export function serviceTiming(header: string | readonly string[] | undefined): S
   const poolMs = Math.max(0, dur('pool') ?? 0);
   const dbMs = Math.max(0, dur('db') ?? 0);
   const appMs = dur('app') ?? Math.max(0, totalMs - poolMs - dbMs);
-  return { totalMs, poolMs, dbMs, appMs };
+  const calls = parseCalls(metrics.find((m) => m.name === 'db')?.description);
+  return { totalMs, poolMs, dbMs, appMs, ...(calls ? { calls } : {}) };
 }

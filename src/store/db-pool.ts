@@ -17,6 +17,8 @@ export class Timing {
   poolWaitMs = 0;
   dbMs = 0;
   statements = 0;
+  /** Calls per `pool.statement` (e.g. `primary.query`), so a client can attribute DB execution per request. */
+  readonly calls = new Map<string, number>();
   /** A read model fell back from the replica to the primary. */
   fallback = false;
 }
@@ -39,6 +41,14 @@ export interface PoolStats {
 }
 
 const now = () => performance.now();
+
+/**
+ * How much longer than the statement timeout the client waits for an answer before it gives the
+ * connection up. statement_timeout is enforced by the server: a node that is frozen (SIGSTOP, VM
+ * pause, a network partition that drops packets) never sends it, and the request would hang for
+ * ever on its checked-out connection.
+ */
+export const QUERY_TIMEOUT_GRACE_MS = 1000;
 
 /**
  * Tags a statement for pg_stat_statements: the leading comment survives normalisation, so the
@@ -69,6 +79,7 @@ export class DbPool {
       maxLifetimeSeconds: Math.ceil(config.maxLifetimeMs / 1000),
       connectionTimeoutMillis: config.acquireTimeoutMs,
       statement_timeout: config.statementTimeoutMs || undefined,
+      query_timeout: config.statementTimeoutMs ? config.statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS : undefined,
       application_name: `esbench_${name}_pool`,
     });
     // An idle client's connection dropped (crash, restart): pg-pool removes it; don't crash the process.
@@ -145,6 +156,8 @@ export class DbPool {
           if (timing) {
             timing.dbMs += ms;
             timing.statements += 1;
+            const key = `${this.name}.${name}`;
+            timing.calls.set(key, (timing.calls.get(key) ?? 0) + 1);
           }
           this.observer.statement?.(this.name, name, ms, ok);
         }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { register as cluster } from './cluster.ts';
+import { register as run } from './run.ts';
 import { register as seed } from './seed.ts';
 import { register as serve } from './serve.ts';
 import { register as start } from './start.ts';
@@ -11,4 +12,4 @@ import { register as health } from './health.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, tuneConfig, maintain, health];
+export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health];

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EsbenchError } from '../../core/errors.ts';
 import { parsePositiveInt } from '../../core/units.ts';
 import { redactUrl } from '../../core/redact.ts';
 import { startServer } from '../../service/server.ts';
@@ -37,6 +38,9 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (flags: ServeFlags) => {
       const config = serviceConfig(ctx, flags);
       const handle = await prepareCluster(ctx, config, { start: true });
+      // A signal while the cluster was starting: nothing was served, so this is an interruption (130),
+      // not the normal end of a service (0).
+      if (ctx.signal.aborted) throw new EsbenchError('INTERRUPTED', 'stopped before the service was listening');
       const server = await startServer(config, handle.primaryUrl, handle.replicaUrl, Boolean(flags.log));
       ctx.stdout(
         flags.readyJson

@@ -4,12 +4,12 @@
  */
 import type { Command } from 'commander';
 import { redactUrl } from '../../core/redact.ts';
+import { EsbenchError } from '../../core/errors.ts';
 import { parsePositiveInt } from '../../core/units.ts';
-import { seedLibrary } from '../../domain/seed.ts';
 import { startServer } from '../../service/server.ts';
 import type { CliContext } from '../context.ts';
 import { prepareCluster, withPrimary } from '../prepare.ts';
-import { createProgress } from '../progress.ts';
+import { seedInterruptibly } from './seed.ts';
 import { serviceConfig, serviceFlags, untilStopped } from './serve.ts';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -17,16 +17,18 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--events <n>', 'events to seed when the store is empty', '10000')
     .action(async (flags: Parameters<typeof serviceConfig>[1] & { events: string }) => {
       const config = serviceConfig(ctx, flags);
-      const handle = await prepareCluster(ctx, config, { start: true });
+      // Flags first: a typo must not start the cluster.
       const events = parsePositiveInt(flags.events, '--events', { min: 1, max: 100_000_000 });
-      await withPrimary(handle, async (c) => {
-        const empty = (await c.query('SELECT 1 FROM events LIMIT 1')).rowCount === 0;
-        if (!empty) return;
-        const progress = createProgress('seed', events, ctx.stderr);
-        await seedLibrary(c, { events, books: 1000, readers: 100, seed: 1, reset: false, onProgress: (d) => progress.update(d) }).finally(() =>
-          progress.stop(),
-        );
-      });
+      const handle = await prepareCluster(ctx, config, { start: true });
+      const empty = await withPrimary(handle, async (c) => (await c.query('SELECT 1 FROM events LIMIT 1')).rowCount === 0);
+      if (empty) {
+        // Ctrl-C during this seed stops it like `esbench seed` (nothing written, exit 130).
+        const outcome = await seedInterruptibly(ctx, handle, { events, books: 1000, readers: 100, seed: 1, reset: false });
+        if (outcome.kind === 'partial') {
+          throw new EsbenchError('INTERRUPTED', `stopped after seeding ${outcome.eventsWritten} events, before VACUUM ANALYZE finished; run \`esbench maintain\``);
+        }
+      }
+      if (ctx.signal.aborted) throw new EsbenchError('INTERRUPTED', 'stopped before the service was listening');
       const server = await startServer(config, handle.primaryUrl, handle.replicaUrl);
       ctx.stdout(
         [
@@ -37,7 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
           `  try      curl -s -XPOST ${server.url}/library/commands/lend-book-copy -H 'content-type: application/json' -d '{"bookId":"book-1","readerId":"reader-1"}'`,
           `  primary  ${redactUrl(handle.primaryUrl)}`,
           `  replica  ${redactUrl(handle.replicaUrl)}`,
-          '  Ctrl-C stops the service; `npx esbench cluster down` stops PostgreSQL.',
+          '  Ctrl-C stops the service (exit 0); `npx esbench cluster down` stops PostgreSQL.',
           '',
         ].join('\n'),
       );

@@ -1,0 +1,90 @@
+/** The terminal summary of a run: every figure labelled with what it measures and where. */
+import type { SloVerdict } from '../analysis/slo.ts';
+import type { SplitRow } from '../analysis/split.ts';
+import type { TrialResult } from '../tuner/trial.ts';
+
+const ms = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
+const pct = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(d)}%`);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): string {
+  const load = r.load;
+  const c = load.counters;
+  const out: string[] = [];
+  out.push(`esbench run ${r.partial ? '(PARTIAL: stopped early) ' : ''}— ${load.label}`);
+  if (load.engine === 'paced') {
+    out.push(
+      `  rate: target ${load.targetRate}/s, achieved ${ms(load.achievedRate, 1)}/s sent, ${ms(load.completedRate, 1)}/s completed (client, measured window ${(r.config.durationMs / 1000).toFixed(0)} s)`,
+    );
+    out.push(`  concurrency: max in flight ${load.concurrency.maxInFlight} (cap ${load.concurrency.cap}${load.concurrency.capReached ? ', REACHED' : ''})`);
+  } else {
+    out.push(`  rate: ${ms(load.completedRate, 1)}/s completed (client, closed loop, ${load.config.connections} connections)`);
+    for (const n of load.notes) out.push(`  note: ${n}`);
+  }
+  out.push(
+    `  requests: sent ${c.sent}, ok ${c.ok}, 4xx ${c.http4xx}, 5xx ${c.http5xx}, transport errors ${c.transportErrors}, timeouts ${c.timeouts}, dropped ${c.dropped}`,
+  );
+  const codes = Object.entries(c.errorCodes).sort((a, b) => b[1] - a[1]);
+  if (codes.length > 0) out.push(`  error codes: ${codes.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  const l = load.latency;
+  out.push(`  client latency (ms): p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)}  mean ${ms(l.mean)}`);
+
+  out.push('', 'Where the time goes (ms; means add up, percentiles do not):');
+  const components: Array<[SplitRow['component'], string]> = [
+    ['client', 'client'],
+    ['server', 'server'],
+    ['poolWait', 'pool wait'],
+    ['dbRoundTrip', 'DB round trip'],
+    ['dbExecution', 'DB exec'],
+    ['networkProtocol', 'net+protocol'],
+    ['appOverhead', 'app'],
+    ['clientTransport', 'client/transport'],
+  ];
+  const rows: string[][] = [];
+  for (const e of r.split.endpoints) {
+    const get = (k: SplitRow['component']) => e.rows.find((x) => x.component === k);
+    rows.push([e.endpoint, String(e.requests), ...components.map(([k]) => ms(get(k)?.mean)), ms(get('client')?.p99), ms(get('server')?.p99)]);
+  }
+  out.push(table(['endpoint', 'n', ...components.map(([, h]) => `${h} mean`), 'client p99', 'server p99'], rows));
+  out.push(
+    '  client = load generator; server/pool wait/DB round trip = service (Server-Timing); DB exec = pg_stat_statements (primary/replica);',
+    '  net+protocol = round trip − exec; app = server − round trip − pool wait; client/transport = client − server.',
+  );
+  for (const e of r.split.endpoints) for (const w of e.warnings) out.push(`  ${e.endpoint}: ${w}`);
+
+  if (r.observation) {
+    out.push('', 'Database during the measured window (observer, sampled every ' + `${r.config.sampleIntervalMs} ms):`);
+    for (const s of r.observation.samplers) {
+      const m = s.summary;
+      const lag = m.replicationLagMs;
+      out.push(
+        `  ${s.node.padEnd(8)} cache hit ${pct(m.cacheHitRatio)}, autovacuum/analyze runs ${m.autovacuumRuns}, checkpoints ${m.checkpoints}` +
+          (lag ? `, replication lag mean ${ms(lag.mean, 1)} ms max ${ms(lag.max, 1)} ms` : '') +
+          (s.cost ? `, observer cost ${ms(s.cost.meanMs, 1)} ms/sample` : ''),
+      );
+      for (const [app, conn] of Object.entries(m.connections)) {
+        if (app.startsWith('esbench_') && app.endsWith('_pool')) out.push(`           ${app}: connections mean ${ms(conn.mean, 1)} max ${conn.max}, active mean ${ms(conn.activeMean, 1)} max ${conn.activeMax}`);
+      }
+    }
+    for (const w of r.observation.statements) {
+      const top = Object.values(w.byName)
+        .filter((s) => s.calls > 0)
+        .sort((a, b) => b.calls * (b.meanExecMs ?? 0) - a.calls * (a.meanExecMs ?? 0))
+        .slice(0, 5);
+      if (top.length > 0) out.push(`  ${w.node} statements (pg_stat_statements): ${top.map((s) => `${s.name} ${s.calls}× ${ms(s.meanExecMs, 3)} ms`).join(', ')}`);
+    }
+  }
+  const warnings = load.engine === 'paced' ? load.warnings : [];
+  for (const w of warnings) out.push(`  WARNING (load generator): ${w.message}`);
+  if (slo.length > 0) {
+    out.push('', 'SLO:');
+    for (const v of slo) out.push(`  ${v.ok ? 'ok  ' : 'FAIL'} ${v.text} (actual ${v.actual === null ? '-' : v.percent ? pct(v.actual, 3) : ms(v.actual)})`);
+  }
+  out.push('', `saved: ${file}`, '');
+  return out.join('\n');
+}

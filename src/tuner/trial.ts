@@ -1,0 +1,154 @@
+/**
+ * One trial: the service in its own process with the trial's pool settings, a load engine against
+ * it, the observer on both nodes during the measured window, and the split of the measured time.
+ * `esbench run` is one trial; the tuner and the study run many.
+ */
+import os from 'node:os';
+import type { PoolConfig } from '../core/config.ts';
+import { runAutocannon, type AutocannonRunResult } from '../load/autocannon-engine.ts';
+import { runPaced, STUDY_CONCURRENCY, type EngineWarning, type LiveStatus, type PacedRunResult } from '../load/paced-engine.ts';
+import type { SecondRecord } from '../load/latency-recorder.ts';
+import { startServiceProcess } from '../load/service-process.ts';
+import { createWorkload, fetchLibrarySnapshot, type WorkloadSpec } from '../load/workload.ts';
+import { startObservation, type Observation, type ObservationResult } from '../observe/observation.ts';
+import { computeSplit, type SplitResult } from '../analysis/split.ts';
+
+export interface TrialConfig {
+  engine: 'paced' | 'autocannon';
+  rate: number;
+  durationMs: number;
+  warmupMs: number;
+  arrival: 'even' | 'poisson';
+  seed: number | undefined;
+  timeoutMs: number;
+  /** Paced: mimic the study's generator (50 workers, queue of 100, overflow dropped). */
+  studyConcurrency: boolean;
+  /** autocannon: connections (closed loop). */
+  connections: number;
+  workload: WorkloadSpec;
+  pools: { primary: PoolConfig; replica: PoolConfig };
+  /** Extra `serve` flags (strategy, decisions, read-from). */
+  serviceArgs: string[];
+  sampleIntervalMs: number;
+}
+
+export interface TrialResult {
+  kind: 'run';
+  partial: boolean;
+  startedAt: string;
+  finishedAt: string;
+  config: TrialConfig;
+  machine: { cpus: number; cpuModel: string | undefined; memGiB: number; node: string; platform: string };
+  service: { url: string; pid: number; stderr: string[] };
+  load: PacedRunResult | AutocannonRunResult;
+  observation: ObservationResult | null;
+  split: SplitResult;
+}
+
+export interface TrialHooks {
+  signal?: AbortSignal;
+  onSecond?: (second: SecondRecord, live: LiveStatus | undefined) => void;
+  onWarning?: (warning: EngineWarning) => void;
+  onStatus?: (line: string) => void;
+}
+
+function poolArgs(prefix: '' | 'replica-', p: PoolConfig): string[] {
+  const a = [`--${prefix}pool-max`, String(p.max), `--${prefix}pool-min`, String(p.min)];
+  if (prefix === '') {
+    a.push(
+      '--pool-idle-timeout', `${p.idleTimeoutMs}ms`,
+      '--pool-max-lifetime', `${p.maxLifetimeMs}ms`,
+      '--pool-acquire-timeout', `${p.acquireTimeoutMs}ms`,
+      '--statement-timeout', `${p.statementTimeoutMs}ms`,
+    );
+  }
+  return a;
+}
+
+export async function runTrial(
+  cluster: { primaryUrl: string; replicaUrl: string },
+  config: TrialConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  hooks: TrialHooks = {},
+): Promise<TrialResult> {
+  const startedAt = new Date().toISOString();
+  hooks.onStatus?.('starting the service (own process)');
+  const service = await startServiceProcess({
+    primaryUrl: cluster.primaryUrl,
+    replicaUrl: cluster.replicaUrl,
+    args: [...poolArgs('', config.pools.primary), ...poolArgs('replica-', config.pools.replica), ...config.serviceArgs],
+    env,
+  });
+  let observation: Promise<Observation> | undefined;
+  let observationStopped = false;
+  const observe = () => {
+    observation ??= startObservation({
+      nodes: [
+        { node: 'primary', url: cluster.primaryUrl },
+        { node: 'replica', url: cluster.replicaUrl },
+      ],
+      intervalMs: config.sampleIntervalMs,
+    });
+  };
+  try {
+    hooks.onStatus?.(`reading the library state from ${service.url}`);
+    const snapshot = await fetchLibrarySnapshot(service.url, { books: config.workload.books, readers: config.workload.readers });
+    const workload = createWorkload(config.workload, { snapshot });
+    let load: PacedRunResult | AutocannonRunResult;
+    if (config.engine === 'paced') {
+      load = await runPaced({
+        url: service.url,
+        workload,
+        rate: config.rate,
+        durationMs: config.durationMs,
+        warmupMs: config.warmupMs,
+        arrival: config.arrival,
+        ...(config.seed !== undefined ? { seed: config.seed } : {}),
+        timeoutMs: config.timeoutMs,
+        ...(config.studyConcurrency ? STUDY_CONCURRENCY : {}),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onProgress: (s, live) => hooks.onSecond?.(s, live),
+        ...(hooks.onWarning ? { onWarning: hooks.onWarning } : {}),
+        onPhase: (phase) => {
+          if (phase === 'measure') observe();
+        },
+      });
+    } else {
+      observe();
+      load = await runAutocannon({
+        url: service.url,
+        workload,
+        connections: config.connections,
+        durationMs: config.durationMs,
+        ...(config.rate > 0 ? { overallRate: config.rate } : {}),
+        timeoutMs: config.timeoutMs,
+        ...(config.seed !== undefined ? { seed: config.seed } : {}),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      });
+    }
+    const observed = observation ? await (await observation).stop() : null;
+    observationStopped = true;
+    const split = computeSplit({
+      endpoints: load.byEndpoint,
+      ...(observed ? { statements: observed.statements } : {}),
+      clientMeasuredAt: load.label,
+    });
+    return {
+      kind: 'run',
+      partial: load.partial,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      config,
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+      service: { url: service.url, pid: service.pid, stderr: service.stderr.slice(-50) },
+      load,
+      observation: observed,
+      split,
+    };
+  } finally {
+    // On an error path, leave no sampler connection behind.
+    if (observation && !observationStopped) await (await observation.catch(() => undefined))?.stop().catch(() => undefined);
+    hooks.onStatus?.('stopping the service');
+    await service.stop();
+  }
+}

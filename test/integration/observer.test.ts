@@ -1,0 +1,132 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CheckpointEvent, MaintenanceEvent } from '../../src/observe/events.ts';
+import { startSampler, type SamplerResult } from '../../src/observe/sampler.ts';
+import { diffStatements, snapshotStatements, type StatementWindow } from '../../src/observe/statement-stats.ts';
+import { applySchema } from '../../src/store/schema.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+/**
+ * One scenario, observed once: a throttled VACUUM of a table with dead tuples, then a forced
+ * CHECKPOINT, with a statement tagged `/* esbench:test *\/` before them. The assertions read the
+ * sampler's events and the statement window.
+ */
+describe('observer', () => {
+  let db: TestDatabase;
+  let client: pg.Client;
+  let primary: SamplerResult;
+  let replica: SamplerResult;
+  let statements: StatementWindow;
+  const t: { vacuumFrom: number; vacuumTo: number; checkpointFrom: number; checkpointTo: number } = {
+    vacuumFrom: 0,
+    vacuumTo: 0,
+    checkpointFrom: 0,
+    checkpointTo: 0,
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    client = new pg.Client({ connectionString: db.primaryUrl });
+    await client.connect();
+    await applySchema(client, { ginFastupdate: true });
+    await client.query('CREATE TABLE observed (id int PRIMARY KEY, pad text)');
+    await client.query(`INSERT INTO observed SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g`);
+    await client.query('DELETE FROM observed WHERE id % 2 = 0');
+
+    const before = await snapshotStatements(client, { node: 'primary' });
+    // Faster than the default 250 ms so the run is seen in progress several times; the test
+    // does not rely on it (completions are read from counters too).
+    const primarySampler = await startSampler({ url: db.primaryUrl, node: 'primary', intervalMs: 25 });
+    const replicaSampler = await startSampler({ url: db.replicaUrl, node: 'replica', intervalMs: 100 });
+    for (let i = 0; i < 5; i++) await client.query('/* esbench:test */ SELECT count(*) FROM observed WHERE id > $1', [i]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Cost-based delay makes this VACUUM of ~600 pages take a few hundred ms. Its pages are still
+    // in shared buffers and already dirty, so only buffer hits cost: make them count.
+    await client.query('SET vacuum_cost_delay = 2');
+    await client.query('SET vacuum_cost_limit = 100');
+    await client.query('SET vacuum_cost_page_hit = 20');
+    t.vacuumFrom = Date.now();
+    await client.query('VACUUM observed');
+    t.vacuumTo = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    t.checkpointFrom = Date.now();
+    await client.query('CHECKPOINT');
+    t.checkpointTo = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+
+    primary = await primarySampler.stop();
+    replica = await replicaSampler.stop();
+    statements = diffStatements(before, await snapshotStatements(client, { node: 'primary' }));
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await db?.drop();
+  });
+
+  it('sees the VACUUM it started, on its table, with its start and end', () => {
+    const runs = primary.events.filter(
+      (e): e is MaintenanceEvent => e.kind === 'maintenance' && e.relation === 'public.observed' && e.operation === 'vacuum',
+    );
+    expect(runs).toHaveLength(1);
+    const run = runs[0]!;
+    expect(run.auto).toBe(false);
+    expect(run.source).toBe('progress+counters');
+    // Server and client share this machine's clock; allow a few ms of rounding either way.
+    expect(run.startedAt!).toBeGreaterThanOrEqual(t.vacuumFrom - 5);
+    expect(run.endedAt!).toBeGreaterThan(run.startedAt!);
+    expect(run.endedAt!).toBeLessThanOrEqual(t.vacuumTo + 5);
+    expect(run.seenTo! - run.seenFrom!).toBeGreaterThan(0);
+    expect(primary.summary.waitEvents['Timeout:VacuumDelay'] ?? 0).toBeGreaterThan(0);
+  });
+
+  it('sees the CHECKPOINT it forced, with its time', () => {
+    const checkpoints = primary.events.filter((e): e is CheckpointEvent => e.kind === 'checkpoint' && e.completedBetween[1] >= t.checkpointFrom);
+    expect(checkpoints).toHaveLength(1);
+    const c = checkpoints[0]!;
+    expect(c.type).toBe('checkpoint');
+    expect(c.reason).toBe('requested');
+    // The control file keeps whole seconds.
+    expect(c.startedAt!).toBeGreaterThanOrEqual(Math.floor(t.checkpointFrom / 1000) * 1000);
+    expect(c.startedAt!).toBeLessThanOrEqual(t.checkpointTo);
+    expect(c.completedBetween[0]).toBeLessThanOrEqual(t.checkpointTo + 5);
+    expect(c.buffersWritten).toBeGreaterThan(0);
+  });
+
+  it("diffs pg_stat_statements by statement name and leaves the observer's own statements out", () => {
+    const test = statements.byName.test;
+    expect(test?.calls).toBe(5);
+    expect(test!.meanExecMs!).toBeGreaterThan(0);
+    expect(test!.rowsPerCall).toBe(1);
+    expect(statements.byName.observer).toBeUndefined();
+    expect(statements.observerCalls).toBeGreaterThan(0);
+  });
+
+  it('samples both nodes cheaply, without counting itself, and reports what sampling cost', () => {
+    expect(primary.errors).toEqual([]);
+    expect(replica.errors).toEqual([]);
+    expect(primary.samples.length).toBeGreaterThan(10);
+    expect(primary.cost!.meanMs).toBeGreaterThan(0);
+    expect(primary.cost!.fractionOfInterval).toBeLessThan(1);
+    for (const s of [...primary.samples, ...replica.samples]) {
+      expect(s.backends.some((b) => b.application === 'esbench_observer')).toBe(false);
+    }
+    expect(primary.inRecovery).toBe(false);
+    expect(replica.inRecovery).toBe(true);
+    const p = primary.samples.at(-1)!;
+    const r = replica.samples.at(-1)!;
+    expect('primary' in p.replication).toBe(true);
+    expect('replica' in r.replication).toBe(true);
+    // The schema's two GIN indexes, with their pending lists, on both nodes.
+    expect(p.gin.map((g) => g.index).sort()).toEqual(['idx_events_metadata_gin', 'idx_events_payload_gin']);
+    expect(r.gin).toHaveLength(2);
+    expect(primary.summary.cacheHitRatio).toBeGreaterThan(0.5);
+    expect(primary.summary.walBytes).toBeGreaterThan(0);
+    // VACUUM reports its completion directly (tuple counts from ordinary DML arrive lazily, so
+    // they are not asserted here).
+    const observed = p.tables.find((x) => x.relation === 'public.observed');
+    expect(observed?.vacuumCount).toBe(1);
+    expect(observed?.lastVacuum).toBeGreaterThanOrEqual(t.vacuumFrom - 5);
+  });
+});
