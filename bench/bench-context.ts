@@ -4,8 +4,8 @@ export interface BenchContext {
   replicaUrl: string;
   /** Shorter runs (for a smoke check); the README figures come from full runs. */
   quick: boolean;
-  /** TRUNCATE and seed a rule-consistent library history of n events (cached when already there). */
-  reseed(events: number): Promise<void>;
+  /** TRUNCATE and seed a rule-consistent library history of n events (1000 books x 100 readers). */
+  reseed(events: number, options?: { snapshots?: boolean }): Promise<void>;
   progress(line: string): void;
 }
 

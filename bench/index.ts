@@ -12,10 +12,12 @@ import { seedLibrary } from '../src/domain/seed.ts';
 import { createRunDir, writeJson } from '../src/report/results-dir.ts';
 import { applySchema } from '../src/store/schema.ts';
 import { appendRace } from './append-race.ts';
+import { decisionCost } from './decision-cost.ts';
 import type { BenchContext, BenchResult } from './bench-context.ts';
 
 const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   'append-race': appendRace,
+  'decision-cost': decisionCost,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, results: { type: 'string', default: 'results' } } });
@@ -30,26 +32,23 @@ process.once('SIGINT', () => void stop().then(() => process.exit(130)));
 try {
   const state = await cluster.up();
   const primaryUrl = urlFor(state.ports.primary);
-  let seeded = -1;
   const ctx: BenchContext = {
     primaryUrl,
     replicaUrl: urlFor(state.ports.replica),
     quick: values.quick ?? false,
     progress: (l) => console.error(l),
-    async reseed(events) {
+    async reseed(events, options = {}) {
       const client = new pg.Client({ connectionString: primaryUrl });
       await client.connect();
       try {
         await applySchema(client, { ginFastupdate: true });
-        const r = await seedLibrary(client, { events, books: 1000, readers: 100, seed: 1, reset: true });
-        console.error(`seeded ${events} events in ${r.copySeconds.toFixed(1)} s`);
-        seeded = events;
+        const r = await seedLibrary(client, { events, books: 1000, readers: 100, seed: 1, reset: true, snapshots: options.snapshots ?? false });
+        console.error(`seeded ${events} events in ${r.copySeconds.toFixed(1)} s${options.snapshots ? ' (with snapshots)' : ''}`);
       } finally {
         await client.end();
       }
     },
   };
-  void seeded;
   const run = createRunDir(values.results ?? 'results', 'bench');
   const results: BenchResult[] = [];
   for (const name of names) {
