@@ -13,11 +13,16 @@ import { createRunDir, writeJson } from '../src/report/results-dir.ts';
 import { applySchema } from '../src/store/schema.ts';
 import { appendRace } from './append-race.ts';
 import { decisionCost } from './decision-cost.ts';
+import { appendLatency, appendThroughput, generatorAccuracy, serverOverhead } from './load-benches.ts';
 import type { BenchContext, BenchResult } from './bench-context.ts';
 
 const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   'append-race': appendRace,
   'decision-cost': decisionCost,
+  'generator-accuracy': generatorAccuracy,
+  'server-overhead': serverOverhead,
+  'append-throughput': appendThroughput,
+  'append-latency': appendLatency,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, results: { type: 'string', default: 'results' } } });
