@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { quantileSorted } from 'simple-statistics';
 import { resolveConfig } from '../src/core/config.ts';
-import { prng } from '../src/domain/library-history.ts';
+import { createRng } from '../src/core/prng.ts';
 import { startServer } from '../src/service/server.ts';
 import type { BenchContext, BenchResult } from './bench-context.ts';
 
@@ -68,7 +68,7 @@ export async function decisionCost(ctx: BenchContext): Promise<BenchResult> {
       for (let i = 0; i < 20; i++) await post(`${server.url}/library/commands/lend-book-copy`, { bookId: `book-${i + 1}`, readerId: 'reader-1' });
       await resetStatements(ctx.primaryUrl);
       const times = { lend: [] as number[], return: [] as number[] };
-      const rnd = prng(events + (mode === 'full' ? 1 : 2));
+      const rnd = createRng(events + (mode === 'full' ? 1 : 2));
       let attempts = 0;
       while (times.return.length < pairs && attempts < pairs * 20) {
         attempts++;

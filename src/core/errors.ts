@@ -108,9 +108,12 @@ function nodeUnavailable(code: string | undefined): boolean {
   return NETWORK_ERRORS.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300' || code === '25P03' || code === '25006';
 }
 
-/** True for a 5-character SQLSTATE sent by the server (as opposed to a socket errno such as ECONNRESET). */
+/**
+ * True for a 5-character SQLSTATE sent by the server, as opposed to a socket errno (ECONNRESET,
+ * EPIPE: five letters too). No SQLSTATE class starts with E; every errno code does.
+ */
 export function isSqlState(code: string | undefined): code is string {
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code);
+  return code !== undefined && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code);
 }
 
 /** PostgreSQL SQLSTATEs, socket errors and pg / pg-pool messages mapped to catalogued codes. */
@@ -124,6 +127,11 @@ export function fromDatabaseError(error: unknown): EsbenchError {
   // Class 22 (data exception): a value PostgreSQL cannot store or compare (e.g. a timestamp out of
   // range). The input is at fault, not the server.
   if (e?.code?.startsWith('22')) return new EsbenchError('VALIDATION_FAILED', `value rejected by PostgreSQL: ${message}`, { cause: error });
+  // pg's query_timeout (DbPool sets it just above the statement timeout): the server did not even
+  // send its own statement-timeout error, so the node is not responding.
+  if (message.includes('Query read timeout')) {
+    return new EsbenchError('DB_UNAVAILABLE', 'database not responding (no answer within the statement timeout)', { cause: error });
+  }
   if (message.includes('timeout exceeded when trying to connect')) {
     return new EsbenchError('POOL_TIMEOUT', 'timed out waiting for a pooled connection', { cause: error });
   }

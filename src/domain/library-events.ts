@@ -21,6 +21,10 @@ export const BOOK_EVENT_TYPES: readonly string[] = [EVENT.added, EVENT.removed, 
 /** Events that change one reader's state. */
 export const READER_EVENT_TYPES: readonly string[] = [EVENT.signed, EVENT.canceled, EVENT.lent, EVENT.returned];
 
+/** IDs of the seeded library and of the load generator's draws (docs/service-api.md). */
+export const bookId = (n: number): string => `book-${n}`;
+export const readerId = (n: number): string => `reader-${n}`;
+
 /** Max books one reader may hold (the study's rule). */
 export const READER_BOOK_LIMIT = 10;
 

@@ -4,7 +4,9 @@
  * lend/return 50/50) runs, each operation drawn so that it succeeds under the business rules.
  * Deterministic for a given seed.
  */
-import { EVENT, READER_BOOK_LIMIT, type LibraryEventType } from './library-events.ts';
+import { PickSet } from '../core/pick-set.ts';
+import { createRng } from '../core/prng.ts';
+import { EVENT, READER_BOOK_LIMIT, bookId, readerId, type LibraryEventType } from './library-events.ts';
 
 export interface HistoryOptions {
   events: number;
@@ -22,50 +24,11 @@ export interface HistoryEvent {
   payload: { BookID?: string; ReaderID?: string };
 }
 
-export const bookId = (n: number) => `book-${n}`;
-export const readerId = (n: number) => `reader-${n}`;
-
-/** mulberry32: tiny, fast, seedable; Math.random cannot be seeded and results must be reproducible. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A set with O(1) add, delete and uniform random pick. */
-class PickSet {
-  private readonly items: number[] = [];
-  private readonly index = new Map<number, number>();
-  get size(): number {
-    return this.items.length;
-  }
-  add(x: number): void {
-    if (this.index.has(x)) return;
-    this.index.set(x, this.items.length);
-    this.items.push(x);
-  }
-  delete(x: number): void {
-    const i = this.index.get(x);
-    if (i === undefined) return;
-    const last = this.items.pop()!;
-    if (i < this.items.length) {
-      this.items[i] = last;
-      this.index.set(last, i);
-    }
-    this.index.delete(x);
-  }
-  pick(rnd: () => number): number | undefined {
-    return this.items.length === 0 ? undefined : this.items[Math.floor(rnd() * this.items.length)];
-  }
-}
+export { bookId, readerId } from './library-events.ts';
 
 export function* libraryHistory(options: HistoryOptions): Generator<HistoryEvent> {
   const { events, books, readers } = options;
-  const rnd = prng(options.seed ?? 1);
+  const rnd = createRng(options.seed ?? 1);
   const spacing = options.spacingMs ?? 50;
   const end = (options.endAt ?? new Date()).getTime();
   let emitted = 0;
@@ -76,12 +39,12 @@ export function* libraryHistory(options: HistoryOptions): Generator<HistoryEvent
     return e;
   };
 
-  const available = new PickSet(); // in circulation, not lent
-  const outOfCirculation = new PickSet();
-  const lent = new PickSet();
+  const available = new PickSet<number>(); // in circulation, not lent
+  const outOfCirculation = new PickSet<number>();
+  const lent = new PickSet<number>();
   const lentTo = new Map<number, number>();
   const held = new Map<number, number>(); // reader -> count
-  const canBorrow = new PickSet();
+  const canBorrow = new PickSet<number>();
 
   for (let r = 1; r <= readers && emitted < events; r++) {
     yield emit(EVENT.signed, { ReaderID: readerId(r) });

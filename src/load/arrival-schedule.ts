@@ -3,7 +3,7 @@
  * fast responses come back. Latency is measured from these times, so a stalled server or a late
  * generator shows up as latency instead of silently lowering the offered rate (coordinated omission).
  */
-import { createRng } from './prng.ts';
+import { createRng } from '../core/prng.ts';
 
 /** even: one request every 1/rate s (the study's ticker); poisson: exponential gaps with mean 1/rate. */
 export type ArrivalProcess = 'even' | 'poisson';

@@ -51,7 +51,7 @@ import { performance } from 'node:perf_hooks';
 import { EsbenchError } from '../core/errors.ts';
 import type { EncodedHistogram } from './histogram.ts';
 import { LatencyRecorder, type EndpointRecord, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
-import { createRng, randomSeed } from './prng.ts';
+import { createRng, randomSeed } from '../core/prng.ts';
 import { serviceTiming, type ServiceTiming } from './server-timing.ts';
 import { serviceErrorCode, type PlannedRequest, type Workload, type WorkloadStats } from './workload.ts';
 

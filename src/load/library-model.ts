@@ -10,7 +10,9 @@
  * set aside ("unknown") and no longer drawn, rather than guessed. A copy is reserved while a
  * request about it is in flight, so two concurrent requests never target the same copy.
  */
-import { randomIndex, type Rng } from './prng.ts';
+import { PickSet } from '../core/pick-set.ts';
+import { randomIndex, type Rng } from '../core/prng.ts';
+import { bookId, readerId } from '../domain/library-events.ts';
 
 export const MAX_BOOKS_PER_READER = 10;
 
@@ -58,43 +60,7 @@ export interface LibraryModelStats {
 
 type BookState = 'out' | 'available' | 'lent' | 'unknown';
 
-/** A set with O(1) add / delete / uniform random pick (swap-remove over an array). */
-class IndexedSet {
-  private readonly items: string[] = [];
-  private readonly pos = new Map<string, number>();
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  has(v: string): boolean {
-    return this.pos.has(v);
-  }
-
-  add(v: string): void {
-    if (this.pos.has(v)) return;
-    this.pos.set(v, this.items.length);
-    this.items.push(v);
-  }
-
-  delete(v: string): void {
-    const i = this.pos.get(v);
-    if (i === undefined) return;
-    const last = this.items.pop()!;
-    this.pos.delete(v);
-    if (last !== v) {
-      this.items[i] = last;
-      this.pos.set(last, i);
-    }
-  }
-
-  pick(rng: Rng): string | undefined {
-    return this.items.length === 0 ? undefined : this.items[randomIndex(rng, this.items.length)];
-  }
-}
-
-export const bookId = (n: number): string => `book-${n}`;
-export const readerId = (n: number): string => `reader-${n}`;
+export { bookId, readerId } from '../domain/library-events.ts';
 
 export interface LibraryModelOptions {
   books: number;
@@ -108,9 +74,9 @@ export class LibraryModel {
   readonly readers: number;
   private readonly state = new Map<string, BookState>();
   private readonly holder = new Map<string, string>();
-  private readonly out = new IndexedSet();
-  private readonly available = new IndexedSet();
-  private readonly lentSet = new IndexedSet();
+  private readonly out = new PickSet<string>();
+  private readonly available = new PickSet<string>();
+  private readonly lentSet = new PickSet<string>();
   private readonly reserved = new Set<string>();
   private readonly held = new Map<string, number>();
   private readonly pendingLends = new Map<string, number>();

@@ -26,7 +26,7 @@ import { EsbenchError } from '../core/errors.ts';
 import { createArrivalSchedule, type ArrivalProcess } from './arrival-schedule.ts';
 import type { EncodedHistogram } from './histogram.ts';
 import { LatencyRecorder, type EndpointRecord, type Phase, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
-import { createRng, randomSeed } from './prng.ts';
+import { createRng, randomSeed } from '../core/prng.ts';
 import { serviceTiming } from './server-timing.ts';
 import { serviceErrorCode, type PlannedRequest, type Workload, type WorkloadStats } from './workload.ts';
 

@@ -10,7 +10,7 @@
 import { request } from 'undici';
 import { EsbenchError } from '../core/errors.ts';
 import { LibraryModel, bookId, readerId, type LibraryCommand, type LibraryPick, type LibrarySnapshot, type LibraryModelStats } from './library-model.ts';
-import { randomIndex, type Rng } from './prng.ts';
+import { randomIndex, type Rng } from '../core/prng.ts';
 
 export const ENDPOINTS = [
   'add-book-copy',

@@ -6,7 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandHandler, snapshotKeyOf } from '../../src/domain/command-handler.ts';
 import { decide, entitiesOf, type LibraryCommand } from '../../src/domain/library-commands.ts';
-import { libraryHistory, prng } from '../../src/domain/library-history.ts';
+import { libraryHistory } from '../../src/domain/library-history.ts';
+import { createRng } from '../../src/core/prng.ts';
 import { inItem } from '../../src/domain/projection.ts';
 import { booksInCirculation, booksLentByReader } from '../../src/domain/read-models.ts';
 import { copyEvents } from '../../src/store/bulk-load.ts';
@@ -54,7 +55,7 @@ describe('snapshot decisions are equivalent to full folds', () => {
     const snapshots = new SnapshotStore();
     const full = new CommandHandler(store, { tries: 1, baseMs: 0, jitter: 0 });
     const snap = new CommandHandler(store, { tries: 1, baseMs: 0, jitter: 0 }, {}, { mode: 'snapshot', snapshots, threshold: 0 });
-    const rnd = prng(5);
+    const rnd = createRng(5);
     const max = history.at(-1)!.sequenceNumber;
     const scenarios = new Map<string, number>();
     const outcomes = new Set<string>();

@@ -1,5 +1,6 @@
 /** The study's baseline append and the safe append decide identically when nothing races. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/prng.ts';
 import { appFixture, type AppFixture } from '../helpers/app.ts';
 
 let safe: AppFixture;
@@ -13,15 +14,9 @@ afterAll(async () => {
   await baseline?.close();
 });
 
-/** A seeded pseudo-random command script (mulberry32) hitting every rule. */
+/** A seeded pseudo-random command script hitting every rule. */
 function script(n: number, seed = 7): Array<[string, Record<string, string>]> {
-  let s = seed;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = createRng(seed);
   const kinds = ['add-book-copy', 'remove-book-copy', 'lend-book-copy', 'return-book-copy', 'register-reader', 'cancel-reader'];
   return Array.from({ length: n }, () => {
     const kind = kinds[Math.floor(rnd() * kinds.length)]!;

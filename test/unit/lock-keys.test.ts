@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { appendLocks, readLocks, type LockSet, type NewEvent } from '../../src/store/lock-keys.ts';
 import type { Filter, FilterItem, JsonObject, JsonValue } from '../../src/store/filter.ts';
-import { prng } from '../../src/domain/library-history.ts';
+import { createRng } from '../../src/core/prng.ts';
 
 /** jsonb @> semantics (for objects and arrays below the top level). */
 function contains(a: JsonValue, b: JsonValue): boolean {
@@ -31,7 +31,7 @@ function conflict(a: LockSet, b: LockSet): boolean {
   });
 }
 
-const rnd = prng(42);
+const rnd = createRng(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const TYPES = ['A', 'B', 'C'];
 const KEYS = ['BookID', 'ReaderID', 'tags'];

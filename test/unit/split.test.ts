@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeSplit, type EndpointSplit, type SplitComponent } from '../../src/analysis/split.ts';
 import { LatencyRecorder, type EndpointRecord } from '../../src/load/latency-recorder.ts';
-import { createRng } from '../../src/load/prng.ts';
+import { createRng } from '../../src/core/prng.ts';
 import type { StatementWindow, StatementWindowEntry } from '../../src/observe/statement-stats.ts';
 
 interface Synthetic {
