@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers: unit (no database), integration (real embedded primary + replica started once by
-// the global setup), e2e (the CLI as a user runs it). `npm test` runs all three.
+// Four tiers: unit (no database), integration (real embedded primary + replica started once by
+// the global setup), e2e (the CLI as a user runs it), faults (each file its own cluster, which it
+// crashes). `npm test` runs all four.
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -22,6 +23,8 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+      // Faults kill and stop nodes: each file starts its own cluster (no shared global setup).
+      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'] } },
     ],
   },
 });

@@ -16,6 +16,9 @@ export async function prepareCluster(ctx: CliContext, config: Readonly<Config>, 
 
 export async function withPrimary<T>(handle: ClusterHandle, fn: (c: pg.Client) => Promise<T>, applicationName = 'esbench_cli'): Promise<T> {
   const client = new pg.Client({ connectionString: handle.primaryUrl, application_name: applicationName, connectionTimeoutMillis: 5000 });
+  // pg emits 'error' when the connection ends unexpectedly (primary killed, backend terminated),
+  // besides failing the statement in flight; unheard, it would crash the CLI with a stack trace.
+  client.on('error', () => {});
   try {
     await client.connect();
   } catch (e) {

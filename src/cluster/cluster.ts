@@ -86,6 +86,8 @@ export interface ClusterStatus {
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000, application_name: 'esbench_status' });
+  // A node dying mid-status fails the query; without a listener its 'error' event would crash us.
+  client.on('error', () => {});
   await client.connect();
   try {
     return await fn(client);

@@ -155,17 +155,50 @@ export class EmbeddedCluster {
     }
   }
 
-  /** The pid in postmaster.pid when that process is alive, else null. */
-  pidOf(node: NodeName): number | null {
+  /** The pid recorded in the node's postmaster.pid (alive or not), or null. */
+  private recordedPid(node: NodeName): number | null {
     try {
-      const first = fs.readFileSync(path.join(this.nodeDir(node), 'postmaster.pid'), 'utf8').split('\n')[0];
-      const pid = Number(first);
-      if (!Number.isInteger(pid) || pid <= 0) return null;
-      process.kill(pid, 0);
-      return isZombie(pid) ? null : pid;
+      const pid = Number(fs.readFileSync(path.join(this.nodeDir(node), 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return Number.isInteger(pid) && pid > 0 ? pid : null;
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The pid in postmaster.pid when that process is alive and is this node's postgres, else null.
+   * After an unclean stop the file stays behind and its pid may since belong to another process
+   * (pids are reused, from 1 again after a container restart): trusting kill(pid, 0) alone made
+   * `cluster up` skip the start and `cluster down` signal a stranger.
+   */
+  pidOf(node: NodeName): number | null {
+    const pid = this.recordedPid(node);
+    if (pid === null) return null;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return null;
+    }
+    if (isZombie(pid)) return null;
+    return attachedTo(pid, this.nodeDir(node)) === false ? null : pid;
+  }
+
+  /**
+   * Postgres processes still attached to this node's data directory although its postmaster is
+   * gone: backends of a postmaster killed with SIGKILL live on until their statement ends (a long
+   * query does not notice the death), and PostgreSQL refuses to start while they hold the old
+   * shared memory. Linux only (/proc); elsewhere the list is empty and the start error says what to do.
+   */
+  orphansOf(node: NodeName): number[] {
+    if (this.pidOf(node) !== null) return [];
+    let entries: string[];
+    try {
+      entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+    } catch {
+      return [];
+    }
+    const dir = this.nodeDir(node);
+    return entries.map(Number).filter((pid) => pid !== process.pid && attachedTo(pid, dir) === true && isPostgres(pid) && !isZombie(pid));
   }
 
   processStatus(): NodeProcessStatus[] {
@@ -223,6 +256,7 @@ export class EmbeddedCluster {
 
   private async startNode(node: NodeName): Promise<void> {
     if (this.pidOf(node) !== null) return;
+    await this.clearUncleanStop(node);
     this.progress(`starting ${node}`);
     // After a crash (kill -9 of the postmaster) its children may hold the shared memory for a
     // moment; PostgreSQL then refuses to start, so try again briefly before giving up.
@@ -236,8 +270,40 @@ export class EmbeddedCluster {
           continue;
         }
         const tail = this.tailLog(node, 5);
-        throw new EsbenchError('CLUSTER_START_FAILED', `${node} failed to start (log ${this.logFile(node)}): ${tail}`, { cause: e });
+        const orphans = this.orphansOf(node);
+        const what = /shared memory block|lock file .* already exists/.test(tail)
+          ? ` — old postgres processes of ${this.nodeDir(node)} are still running${orphans.length > 0 ? ` (pids ${orphans.join(' ')})` : ''}: stop them (kill -9 <pid>), then run \`esbench cluster up\` again`
+          : '';
+        throw new EsbenchError('CLUSTER_START_FAILED', `${node} failed to start (log ${this.logFile(node)})${what}: ${tail}`, { cause: e });
       }
+    }
+  }
+
+  /**
+   * After an unclean stop (the postmaster killed): terminates the orphaned processes still attached
+   * to the data directory (what PostgreSQL's own crash handling would have done, and what its start
+   * error asks for), then drops a postmaster.pid whose pid now belongs to another process. Crash
+   * recovery (WAL replay) at start does the rest.
+   */
+  private async clearUncleanStop(node: NodeName): Promise<void> {
+    const orphans = this.orphansOf(node);
+    if (orphans.length > 0) {
+      this.progress(`${node}: terminating ${orphans.length} orphaned postgres process(es) of its killed postmaster (pids ${orphans.join(' ')})`);
+      for (const pid of orphans) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      for (let i = 0; i < 50 && this.orphansOf(node).length > 0; i++) await sleep(100);
+    }
+    const recorded = this.recordedPid(node);
+    // Only when /proc shows that nothing is attached to the data directory any more: the pid file
+    // is also PostgreSQL's interlock against two servers on one data directory.
+    if (recorded !== null && fs.existsSync('/proc/self/cwd') && this.orphansOf(node).length === 0 && isAlive(recorded)) {
+      this.progress(`${node}: removing a stale postmaster.pid (pid ${recorded} is another process now)`);
+      fs.rmSync(path.join(this.nodeDir(node), 'postmaster.pid'), { force: true });
     }
   }
 
@@ -300,6 +366,7 @@ export class EmbeddedCluster {
     this.writeSettings('primary', ports);
     await this.startNode('primary');
     const client = new pg.Client({ connectionString: urlFor(ports.primary, 'postgres') });
+    client.on('error', () => {}); // a node dying mid-way fails the query; the event alone must not crash us
     await client.connect();
     try {
       await client.query(`CREATE DATABASE ${DATABASE}`);
@@ -354,6 +421,7 @@ export class EmbeddedCluster {
     this.progress('waiting for the replica to stream');
     const deadline = Date.now() + timeoutMs;
     const client = new pg.Client({ connectionString: urlFor(primaryPort, 'postgres') });
+    client.on('error', () => {}); // as above: the failed query reports it
     await client.connect();
     try {
       for (;;) {
@@ -402,6 +470,44 @@ function isZombie(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !isZombie(pid);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Does `pid` run in the data directory `dir`? Every postgres process (postmaster and children)
+ * has its data directory as working directory. true / false from /proc; undefined where that
+ * cannot be read (no /proc, no permission): callers then keep trusting the pid file.
+ */
+function attachedTo(pid: number, dir: string): boolean | undefined {
+  let cwd: string;
+  try {
+    cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
+  try {
+    return cwd === fs.realpathSync(dir);
+  } catch {
+    return false;
+  }
+}
+
+/** A postgres binary (so a shell someone left in the data directory is never taken for one). */
+function isPostgres(pid: number): boolean {
+  try {
+    // " (deleted)": the binary was replaced (npm ci) while the process kept running.
+    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '')) === 'postgres';
   } catch {
     return false;
   }

@@ -46,7 +46,7 @@ export const ERROR_CATALOGUE = {
   RESULTS_DIR_INVALID: { http: 500, exit: 2, summary: 'The results directory exists but is not esbench\'s.' },
   SLO_VIOLATED: { http: 500, exit: 1, summary: 'A run violated its --slo.' },
   CHECK_FAILED: { http: 500, exit: 1, summary: 'A strict check reported a warning.' },
-  INTERRUPTED: { http: 500, exit: 130, summary: 'Stopped by SIGINT/SIGTERM; partial results were saved.' },
+  INTERRUPTED: { http: 500, exit: 130, summary: 'Stopped by SIGINT/SIGTERM before it finished; what was saved is marked partial.' },
   INTERNAL: { http: 500, exit: 4, summary: 'An unexpected error; please report it with the log.' },
   // Appended after the first release: codes keep their place, new ones go last.
   LOCK_TIMEOUT: { http: 503, exit: 3, summary: 'A statement waited longer than lock_timeout for a lock held by another session.' },

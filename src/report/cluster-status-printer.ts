@@ -9,6 +9,8 @@ export function printClusterStatus(s: ClusterStatus): string {
         ` ${n.version ? `PostgreSQL ${n.version}${role}` : ''}${n.error ? ` error: ${n.error}` : ''}`,
     );
     if (n.state === 'running') lines.push(`           ${n.url}`);
+    // Down although the cluster should run (kill -9, OOM killer, reboot): say how to recover.
+    if (n.state === 'crashed') lines.push('           down although the cluster should run: `esbench cluster up` restarts it (crash recovery replays its WAL)');
   }
   const r = s.replication;
   lines.push(

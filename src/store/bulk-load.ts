@@ -26,7 +26,7 @@ export async function copyEvents(
   every = 10_000,
 ): Promise<number> {
   let count = 0;
-  function* lines(): Generator<string> {
+  async function* lines(): AsyncGenerator<string> {
     let chunk: string[] = [];
     for (const e of events) {
       chunk.push(`${e.occurredAt.toISOString()},${csv(e.type)},${csv(JSON.stringify(e.payload))},${csv(JSON.stringify(e.metadata ?? {}))}\n`);
@@ -34,6 +34,10 @@ export async function copyEvents(
       if (chunk.length === 1000) {
         yield chunk.join('');
         chunk = [];
+        // A stream from a synchronous source keeps pushing without returning to the event loop
+        // while the socket accepts the data (PostgreSQL reads COPY as fast as we write): signal
+        // handlers (Ctrl-C), timers and progress would wait for seconds. Give the loop a turn.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (count % every === 0) onProgress(count);
     }

@@ -139,6 +139,9 @@ export class DbPool {
     client.on('error', onConnectionError);
     const session: Session = {
       query: async <R extends pg.QueryResultRow>(name: string, text: string, values?: unknown[]) => {
+        // A broken connection answers nothing more: fail now (e.g. the ROLLBACK after a statement
+        // that timed out on a frozen node) instead of waiting for another query timeout.
+        if (broken) throw fromDatabaseError(broken);
         const s0 = now();
         let ok = false;
         try {

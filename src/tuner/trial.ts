@@ -50,6 +50,11 @@ export interface TrialHooks {
   onSecond?: (second: SecondRecord, live: LiveStatus | undefined) => void;
   onWarning?: (warning: EngineWarning) => void;
   onStatus?: (line: string) => void;
+  /**
+   * Called once the service process is listening, before any load: lets a caller watch that
+   * process for the whole trial (the soak samples its memory). Errors thrown here end the trial.
+   */
+  onServiceStarted?: (service: { url: string; pid: number }) => void;
 }
 
 function poolArgs(prefix: '' | 'replica-', p: PoolConfig): string[] {
@@ -91,6 +96,8 @@ export async function runTrial(
     });
   };
   try {
+    // Inside the try: a throwing hook still stops the service.
+    hooks.onServiceStarted?.({ url: service.url, pid: service.pid });
     hooks.onStatus?.(`reading the library state from ${service.url}`);
     const snapshot = await fetchLibrarySnapshot(service.url, { books: config.workload.books, readers: config.workload.readers });
     const workload = createWorkload(config.workload, { snapshot });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArrivalSchedule } from '../../src/load/arrival-schedule.ts';
 import { DEFAULT_THRESHOLDS, runPaced, STUDY_CONCURRENCY, type PacedRunResult } from '../../src/load/paced-engine.ts';
-import type { Rng } from '../../src/load/prng.ts';
+import type { Rng } from '../../src/core/prng.ts';
 import { WORKLOAD_PRESETS, type PlannedRequest, type RequestOutcome, type Workload } from '../../src/load/workload.ts';
 import { startDelayServer, type DelayServer } from '../helpers/delay-server.ts';
 

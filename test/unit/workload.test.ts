@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EsbenchError } from '../../src/core/errors.ts';
 import { MAX_BOOKS_PER_READER } from '../../src/load/library-model.ts';
-import { createRng } from '../../src/load/prng.ts';
+import { createRng } from '../../src/core/prng.ts';
 import { createWorkload, parseWeights, resolveWorkloadSpec, WORKLOAD_PRESETS, type PlannedRequest } from '../../src/load/workload.ts';
 
 /** The service's business rules, in memory: answers a command as the real service would. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EsbenchError } from '../../core/errors.ts';
 import { parsePositiveInt } from '../../core/units.ts';
 import { redactUrl } from '../../core/redact.ts';
-import { startServer } from '../../service/server.ts';
+import { startServer, type RunningServer } from '../../service/server.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
 import { mergeDeep } from '../../core/config.ts';
@@ -24,6 +24,22 @@ export function serviceFlags(cmd: Command): Command {
 export function serviceConfig(ctx: CliContext, flags: ServeFlags) {
   const port = parsePositiveInt(flags.port, '--port', { min: 0, max: 65535 });
   return configFor(ctx, mergeDeep(mergeDeep(clusterInput(flags), poolInput(flags)), { service: { host: flags.host, port } }));
+}
+
+/**
+ * Stops the service: no new requests (503 while closing), in-flight ones finish, pools close.
+ * Node closes the idle keep-alive connections when the close starts, but a connection whose
+ * request was still in flight stays open after its response until the keep-alive timeout (72 s in
+ * Fastify): one load-generator connection would delay the exit that long. So close connections
+ * as they become idle, until the server is closed.
+ */
+export async function stopService(server: RunningServer): Promise<void> {
+  const sweep = setInterval(() => server.app.server.closeIdleConnections(), 50);
+  try {
+    await server.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
 
 /** Waits until SIGINT/SIGTERM (the context's signal). */
@@ -48,7 +64,7 @@ export function register(program: Command, ctx: CliContext): void {
           : `esbench service listening on ${server.url}\n  primary ${redactUrl(handle.primaryUrl)}\n  replica ${redactUrl(handle.replicaUrl)}\n`,
       );
       await untilStopped(ctx.signal);
-      await server.close();
+      await stopService(server);
       if (flags.readyJson) ctx.stdout(`${JSON.stringify({ event: 'closed' })}\n`);
     });
 }

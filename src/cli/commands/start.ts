@@ -10,7 +10,7 @@ import { startServer } from '../../service/server.ts';
 import type { CliContext } from '../context.ts';
 import { prepareCluster, withPrimary } from '../prepare.ts';
 import { seedInterruptibly } from './seed.ts';
-import { serviceConfig, serviceFlags, untilStopped } from './serve.ts';
+import { serviceConfig, serviceFlags, stopService, untilStopped } from './serve.ts';
 
 export function register(program: Command, ctx: CliContext): void {
   serviceFlags(program.command('start').description('main job: cluster up, seed 10K events if empty, serve, print the URLs'))
@@ -44,6 +44,6 @@ export function register(program: Command, ctx: CliContext): void {
         ].join('\n'),
       );
       await untilStopped(ctx.signal);
-      await server.close();
+      await stopService(server);
     });
 }
