@@ -47,6 +47,7 @@ export const ERROR_CATALOGUE = {
   SLO_VIOLATED: { http: 500, exit: 1, summary: 'A run violated its --slo.' },
   CHECK_FAILED: { http: 500, exit: 1, summary: 'A strict check reported a warning.' },
   INTERRUPTED: { http: 500, exit: 130, summary: 'Stopped by SIGINT/SIGTERM before it finished; what was saved is marked partial.' },
+  CLIENT_CLOSED_REQUEST: { http: 499, exit: 4, summary: 'The client went away before the answer; the service stopped working on the request.' },
   INTERNAL: { http: 500, exit: 4, summary: 'An unexpected error; please report it with the log.' },
   // Appended after the first release: codes keep their place, new ones go last.
   LOCK_TIMEOUT: { http: 503, exit: 3, summary: 'A statement waited longer than lock_timeout for a lock held by another session.' },

@@ -104,8 +104,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.decorateRequest('timing', null as unknown as Timing);
   app.decorateRequest('startedAt', 0);
-  app.addHook('onRequest', async (request) => {
-    request.timing = new Timing();
+  app.addHook('onRequest', async (request, reply) => {
+    const gone = new AbortController();
+    // 'close' before the response finished = the client disconnected (e.g. its timeout fired).
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    });
+    request.timing = new Timing(gone.signal);
     request.startedAt = performance.now();
   });
   app.addHook('preValidation', async (request) => {

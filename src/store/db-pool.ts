@@ -8,12 +8,19 @@
  */
 import pg from 'pg';
 import type { PoolConfig } from '../core/config.ts';
-import { fromDatabaseError, isSqlState } from '../core/errors.ts';
+import { EsbenchError, fromDatabaseError, isSqlState } from '../core/errors.ts';
 
 export type PoolName = 'primary' | 'replica';
 
 /** Per-request accumulator behind the Server-Timing header. */
 export class Timing {
+  /**
+   * Aborted when the client went away (it timed out, as the study's 1 s client does under
+   * overload). Every step that would take a connection checks it first, so the service sheds work
+   * nobody will read instead of queueing it in front of live requests.
+   */
+  constructor(readonly signal?: AbortSignal) {}
+
   poolWaitMs = 0;
   dbMs = 0;
   statements = 0;
@@ -41,6 +48,10 @@ export interface PoolStats {
 }
 
 const now = () => performance.now();
+
+function abandoned(timing: Timing | undefined): void {
+  if (timing?.signal?.aborted) throw new EsbenchError('CLIENT_CLOSED_REQUEST', 'the client went away; the request was not continued');
+}
 
 /**
  * How much longer than the statement timeout the client waits for an answer before it gives the
@@ -119,12 +130,17 @@ export class DbPool {
 
   /** Checks out one connection for `fn` (a transaction, or a few statements), timing the wait. */
   async withSession<T>(fn: (session: Session) => Promise<T>, timing?: Timing): Promise<T> {
+    abandoned(timing);
     const t0 = now();
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (e) {
       throw fromDatabaseError(e);
+    }
+    if (timing?.signal?.aborted) {
+      client.release();
+      abandoned(timing);
     }
     const waited = now() - t0;
     if (timing) timing.poolWaitMs += waited;
