@@ -7,22 +7,22 @@
  *    expected version, then INSERT ... SELECT), READ COMMITTED, no lock. Two racing appends on
  *    the same boundary can both succeed; kept so the study can measure what safety costs.
  *
- * Why advisory locks rather than SERIALIZABLE — measured with `npm run bench -- --only append-race --quick`
+ * Why advisory locks rather than SERIALIZABLE — measured with `npm run bench -- --only append-race`
  * (this 2-core machine, PG 17, 10K events, 32 clients lending/returning in a hot set of 10 readers
- * x 100 books for 5 s, in-process command handler):
+ * x 100 books for 15 s, in-process command handler):
  *
  *   strategy      commands/s  conflicts  serialization failures  retries exhausted  double lends
- *   safe (locks)         186        636                       0                 10             0
- *   SERIALIZABLE         112          0                    1390                109             0
- *   baseline             252        704                       0                 18            17
+ *   safe (locks)         139       1283                       0                 27             0
+ *   SERIALIZABLE          99          0                    3704                291             0
+ *   baseline             167       1556                       0                 37            18
  *
- * The baseline is fastest because it is wrong (17 copies lent twice in 5 s). SERIALIZABLE is
- * correct, but it aborts twice as often as there are real conflicts (1390 failures vs 636 real
- * conflicts under `safe`): its predicate locks on GIN indexes are page-level (and, per PostgreSQL's
- * GIN code, an insert into the fastupdate pending list conflicts with every concurrent serializable
- * GIN scan), so boundaries that merely share index pages abort each other. Result: 40% fewer
- * commands and 11x more commands out of retries. Advisory locks make only overlapping boundaries
- * wait, and the only retries left are real conflicts.
+ * The baseline is fastest because it is wrong (18 copies lent twice in 15 s). SERIALIZABLE is
+ * correct, but it aborts about three times as often as there are real conflicts (3704 failures vs
+ * 1283 conflicts under `safe`): its predicate locks on GIN indexes are page-level (and, per
+ * PostgreSQL's GIN code, an insert into the fastupdate pending list conflicts with every concurrent
+ * serializable GIN scan), so boundaries that merely share index pages abort each other. Result: 29%
+ * fewer commands and 11x more commands out of retries. Advisory locks make only overlapping
+ * boundaries wait, and the only retries left are real conflicts.
  */
 import { ConcurrencyConflict } from '../core/errors.ts';
 import type { AppendStrategyName } from '../core/config.ts';
