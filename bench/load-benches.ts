@@ -13,7 +13,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { resolveConfig } from '../src/core/config.ts';
 import { runAutocannon } from '../src/load/autocannon-engine.ts';
 import { runPaced } from '../src/load/paced-engine.ts';
 import type { Workload } from '../src/load/workload.ts';
@@ -21,7 +20,7 @@ import { createWorkload, resolveWorkloadSpec, WORKLOAD_PRESETS } from '../src/lo
 import { startServiceProcess } from '../src/load/service-process.ts';
 import { compileFilter } from '../src/store/filter.ts';
 import { SQL } from '../src/store/event-store.ts';
-import { runTrial } from '../src/tuner/trial.ts';
+import { runTrial, trialConfig } from '../src/tuner/trial.ts';
 import { startDelayServer } from '../test/helpers/delay-server.ts';
 import type { BenchContext, BenchResult } from './bench-context.ts';
 
@@ -81,26 +80,7 @@ export async function generatorAccuracy(ctx: BenchContext): Promise<BenchResult>
 export async function serverOverhead(ctx: BenchContext): Promise<BenchResult> {
   await ctx.reseed(ctx.quick ? 20_000 : 126_000, { snapshots: true });
   ctx.progress('server-overhead: study workload at 300 req/s');
-  const config = resolveConfig({});
-  const trial = await runTrial(
-    ctx,
-    {
-      engine: 'paced',
-      rate: 300,
-      durationMs: ctx.quick ? 10_000 : 30_000,
-      warmupMs: 5000,
-      arrival: 'even',
-      seed: 1,
-      timeoutMs: 1000,
-      studyConcurrency: false,
-      connections: 50,
-      workload: resolveWorkloadSpec({ preset: 'study' }),
-      pools: { primary: { ...config.pools.primary }, replica: { ...config.pools.replica } },
-      serviceArgs: [],
-      sampleIntervalMs: 250,
-    },
-    {},
-  );
+  const trial = await runTrial(ctx, trialConfig({ rate: 300, durationMs: ctx.quick ? 10_000 : 30_000 }), process.env);
   const rows = trial.split.endpoints.map((e) => {
     const get = (k: string) => e.rows.find((r) => r.component === k);
     return {
@@ -208,26 +188,15 @@ export async function appendThroughput(ctx: BenchContext): Promise<BenchResult> 
 
 /** Append latency vs table size: raw appends at a fixed 100 req/s on 10K and 450K events. */
 export async function appendLatency(ctx: BenchContext): Promise<BenchResult> {
-  const config = resolveConfig({});
   const rows = [];
   for (const events of [10_000, 450_000]) {
     await ctx.reseed(events);
     ctx.progress(`append-latency: raw appends at 100 req/s on ${events} events`);
-    const trial = await runTrial(ctx, {
-      engine: 'paced',
-      rate: 100,
-      durationMs: ctx.quick ? 5000 : 20_000,
-      warmupMs: 2000,
-      arrival: 'even',
-      seed: 1,
-      timeoutMs: 1000,
-      studyConcurrency: false,
-      connections: 50,
-      workload: resolveWorkloadSpec({ preset: 'raw-append' }),
-      pools: { primary: { ...config.pools.primary }, replica: { ...config.pools.replica } },
-      serviceArgs: [],
-      sampleIntervalMs: 250,
-    }, {});
+    const trial = await runTrial(
+      ctx,
+      trialConfig({ rate: 100, durationMs: ctx.quick ? 5000 : 20_000, warmupMs: 2000, workload: resolveWorkloadSpec({ preset: 'raw-append' }) }),
+      process.env,
+    );
     const e = trial.split.endpoints.find((x) => x.endpoint === 'events-append');
     const get = (k: string) => e?.rows.find((r) => r.component === k);
     const stmt = trial.observation?.statements.find((w) => w.node === 'primary')?.byName.append;

@@ -31,13 +31,11 @@ import pg from 'pg';
 import * as ss from 'simple-statistics';
 import { request } from 'undici';
 import { EmbeddedCluster, urlFor } from '../src/cluster/embedded-cluster.ts';
-import { resolveConfig } from '../src/core/config.ts';
 import { seedLibrary } from '../src/domain/seed.ts';
 import type { SecondRecord } from '../src/load/latency-recorder.ts';
-import { resolveWorkloadSpec } from '../src/load/workload.ts';
 import { createRunDir, openResultsRoot, writeJson } from '../src/report/results-dir.ts';
 import { applySchema } from '../src/store/schema.ts';
-import { runTrial, type TrialResult } from '../src/tuner/trial.ts';
+import { runTrial, trialConfig, type TrialResult } from '../src/tuner/trial.ts';
 
 const RSS_INTERVAL_MS = 5000;
 const PROGRESS_EVERY_S = 10;
@@ -310,7 +308,6 @@ try {
     await client.end();
   }
 
-  const config = resolveConfig({});
   let stopRss: (() => Promise<void>) | undefined;
   // Progress: one line per PROGRESS_EVERY_S seconds of load, summed over those seconds.
   let acc = { seconds: 0, sent: 0, ok: 0, http4xx: 0, errors: 0, timeouts: 0, dropped: 0, worstP99: 0 };
@@ -338,21 +335,7 @@ try {
   try {
     trial = await runTrial(
       { primaryUrl, replicaUrl },
-      {
-        engine: 'paced',
-        rate,
-        durationMs,
-        warmupMs: Math.round(warmupS * 1000),
-        arrival: 'even',
-        seed: 1,
-        timeoutMs: 1000,
-        studyConcurrency: false,
-        connections: 50,
-        workload: resolveWorkloadSpec({ preset: 'study' }),
-        pools: { primary: { ...config.pools.primary }, replica: { ...config.pools.replica } },
-        serviceArgs: [],
-        sampleIntervalMs: OBSERVER_INTERVAL_MS,
-      },
+      trialConfig({ rate, durationMs, warmupMs: Math.round(warmupS * 1000), sampleIntervalMs: OBSERVER_INTERVAL_MS }),
       process.env,
       {
         signal: controller.signal,

@@ -4,12 +4,12 @@
  * `esbench run` is one trial; the tuner and the study run many.
  */
 import os from 'node:os';
-import type { PoolConfig } from '../core/config.ts';
+import { resolveConfig, type PoolConfig } from '../core/config.ts';
 import { runAutocannon, type AutocannonRunResult } from '../load/autocannon-engine.ts';
 import { runPaced, STUDY_CONCURRENCY, type EngineWarning, type LiveStatus, type PacedRunResult } from '../load/paced-engine.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import { startServiceProcess } from '../load/service-process.ts';
-import { createWorkload, fetchLibrarySnapshot, type WorkloadSpec } from '../load/workload.ts';
+import { createWorkload, fetchLibrarySnapshot, resolveWorkloadSpec, type WorkloadSpec } from '../load/workload.ts';
 import { startObservation, type Observation, type ObservationResult } from '../observe/observation.ts';
 import { computeSplit, type SplitResult } from '../analysis/split.ts';
 
@@ -30,6 +30,25 @@ export interface TrialConfig {
   /** Extra `serve` flags (strategy, decisions, read-from). */
   serviceArgs: string[];
   sampleIntervalMs: number;
+}
+
+/** A trial with esbench's defaults (the study's workload, paced even arrivals, 1 s timeout, default pools). */
+export function trialConfig(overrides: Partial<TrialConfig> & Pick<TrialConfig, 'rate' | 'durationMs'>): TrialConfig {
+  const pools = resolveConfig({}).pools;
+  return {
+    engine: 'paced',
+    warmupMs: 5000,
+    arrival: 'even',
+    seed: 1,
+    timeoutMs: 1000,
+    studyConcurrency: false,
+    connections: 50,
+    workload: resolveWorkloadSpec({ preset: 'study' }),
+    pools: { primary: { ...pools.primary }, replica: { ...pools.replica } },
+    serviceArgs: [],
+    sampleIntervalMs: 250,
+    ...overrides,
+  };
 }
 
 export interface TrialResult {
