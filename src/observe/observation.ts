@@ -26,6 +26,8 @@ export interface ObservationOptions {
 export interface ObservationResult {
   samplers: SamplerResult[];
   statements: StatementWindow[];
+  /** Nodes whose closing pg_stat_statements snapshot failed (e.g. down at the end of the run). */
+  errors: Array<{ node: string; message: string }>;
 }
 
 export interface Observation {
@@ -68,15 +70,20 @@ export async function startObservation(options: ObservationOptions): Promise<Obs
     stop: async () => {
       const samplers: SamplerResult[] = [];
       const statements: StatementWindow[] = [];
+      const errors: ObservationResult['errors'] = [];
       for (const w of watched) {
         try {
           statements.push(diffStatements(w.before, await snapshotStatements(w.client, { node: w.node.node })));
+        } catch (e) {
+          // A node that is down when the window closes loses its statement window, not the run:
+          // what the generator and the other node measured is still worth keeping.
+          errors.push({ node: w.node.node, message: (e as Error).message });
         } finally {
           samplers.push(await w.sampler.stop());
           await w.client.end().catch(() => {});
         }
       }
-      return { samplers, statements };
+      return { samplers, statements, errors };
     },
   };
 }

@@ -12,6 +12,7 @@ import { startServiceProcess } from '../load/service-process.ts';
 import { createWorkload, fetchLibrarySnapshot, resolveWorkloadSpec, type WorkloadSpec } from '../load/workload.ts';
 import { startObservation, type Observation, type ObservationResult } from '../observe/observation.ts';
 import { computeSplit, type SplitResult } from '../analysis/split.ts';
+import { detectSpikes, type SpikeReport } from '../analysis/spikes.ts';
 
 export interface TrialConfig {
   engine: 'paced' | 'autocannon';
@@ -62,6 +63,8 @@ export interface TrialResult {
   load: PacedRunResult | AutocannonRunResult;
   observation: ObservationResult | null;
   split: SplitResult;
+  /** Latency spikes of the measured window and what the observer saw during each. */
+  spikes: SpikeReport;
 }
 
 export interface TrialHooks {
@@ -159,6 +162,7 @@ export async function runTrial(
       ...(observed ? { statements: observed.statements } : {}),
       clientMeasuredAt: load.label,
     });
+    const spikes = detectSpikes(load.seconds, observed?.samplers ?? []);
     return {
       kind: 'run',
       partial: load.partial,
@@ -170,6 +174,7 @@ export async function runTrial(
       load,
       observation: observed,
       split,
+      spikes,
     };
   } finally {
     // On an error path, leave no sampler connection behind.
