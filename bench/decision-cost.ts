@@ -37,7 +37,7 @@ async function statementStats(primaryUrl: string): Promise<Record<string, { call
     const r = await c.query<{ name: string; calls: string; mean: number }>(
       `SELECT substring(query from '/\\* esbench:([a-z_]+) \\*/') AS name, sum(calls) AS calls,
               sum(total_exec_time) / NULLIF(sum(calls), 0) AS mean
-         FROM pg_stat_statements WHERE query LIKE '/* esbench:%' GROUP BY 1 ORDER BY 1`,
+         FROM pg_stat_statements WHERE query LIKE '%/* esbench:%' GROUP BY 1 ORDER BY 1`,
     );
     return Object.fromEntries(r.rows.map((x) => [x.name, { calls: Number(x.calls), meanMs: Number(x.mean) }]));
   } finally {

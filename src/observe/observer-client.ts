@@ -14,12 +14,19 @@ export const OBSERVER_STATEMENT = 'observer';
 export const OBSERVER_TAG = `/* esbench:${OBSERVER_STATEMENT} */`;
 
 /**
+ * The observer's statements carry their tag at the END: PostgreSQL 18's pg_stat_statements drops
+ * leading comments from the stored text (15-17 keep them), so only a trailing tag identifies them
+ * on every version.
+ */
+export const observerSql = (sql: string): string => `${sql} ${OBSERVER_TAG}`;
+
+/**
  * The service's store puts `/* esbench:<name> *\/` in front of every statement it sends.
  * pg_stat_statements keeps the text of the first execution of each normalised statement, leading
  * comment included, so the name can be read back from its `query` column. Note that queryid ignores
  * comments: the same SQL sent under two names shares one entry and keeps the first name.
  */
-const NAME = /^\s*\/\*\s*esbench:([A-Za-z0-9_.:-]+)\s*\*\//;
+const NAME = /\/\*\s*esbench:([A-Za-z0-9_.:-]+)\s*\*\//;
 
 export function statementName(query: string): string | null {
   return NAME.exec(query)?.[1] ?? null;
@@ -48,7 +55,7 @@ export async function connectObserver(url: string, options: ObserverConnectOptio
 /** server_version_num and recovery state: the observer's SQL depends on both. */
 export async function nodeInfo(client: pg.ClientBase): Promise<{ serverVersionNum: number; inRecovery: boolean; database: string }> {
   const r = await client.query<{ v: string; rec: boolean; db: string }>(
-    `${OBSERVER_TAG} SELECT current_setting('server_version_num') AS v, pg_is_in_recovery() AS rec, current_database() AS db`,
+    observerSql(`SELECT current_setting('server_version_num') AS v, pg_is_in_recovery() AS rec, current_database() AS db`),
   );
   const row = r.rows[0]!;
   return { serverVersionNum: Number(row.v), inRecovery: row.rec, database: row.db };

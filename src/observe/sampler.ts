@@ -23,7 +23,7 @@
 import type pg from 'pg';
 import * as ss from 'simple-statistics';
 import { deriveEvents, type TimelineEvent } from './events.ts';
-import { OBSERVER_APPLICATION_NAME, OBSERVER_TAG, connectObserver, nodeInfo } from './observer-client.ts';
+import { OBSERVER_APPLICATION_NAME, observerSql, connectObserver, nodeInfo } from './observer-client.ts';
 
 export const DEFAULT_SAMPLE_INTERVAL_MS = 250;
 export const POOL_APPLICATION_NAMES = ['esbench_primary_pool', 'esbench_replica_pool'] as const;
@@ -263,7 +263,7 @@ export function buildSampleSql(options: SampleSqlOptions): string {
              ${ms('last_vacuum')} AS "lastVacuum", ${ms('last_autovacuum')} AS "lastAutovacuum",
              ${ms('last_analyze')} AS "lastAnalyze", ${ms('last_autoanalyze')} AS "lastAutoanalyze"
         FROM pg_stat_user_tables) t`;
-  return `${OBSERVER_TAG} SELECT json_build_object(
+  return observerSql(`SELECT json_build_object(
     'serverAt', ${ms('clock_timestamp()')},
     'backends', ${json(backends, '[]')},
     'maintenance', ${json(maintenance, '[]')},
@@ -272,7 +272,7 @@ export function buildSampleSql(options: SampleSqlOptions): string {
     'walBytes', ${wal},
     'replication', (${replication}),
     'database', (${database}),
-    'tables', ${json(tables, '[]')}) AS sample`;
+    'tables', ${json(tables, '[]')}) AS sample`);
 }
 
 type RawSample = Omit<Sample, 'at' | 'costMs'>;
@@ -408,7 +408,7 @@ function toSample(raw: RawSample, at: number, costMs: number): Sample {
 
 async function probe(client: pg.ClientBase, sql: string): Promise<string | null> {
   try {
-    await client.query(`${OBSERVER_TAG} ${sql}`);
+    await client.query(observerSql(`${sql}`));
     return null;
   } catch (e) {
     return (e as Error).message;
@@ -417,7 +417,7 @@ async function probe(client: pg.ClientBase, sql: string): Promise<string | null>
 
 async function pgstattupleSchema(client: pg.ClientBase): Promise<string | null> {
   const r = await client.query<{ schema: string }>(
-    `${OBSERVER_TAG} SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgstattuple'`,
+    observerSql(`SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgstattuple'`),
   );
   const schema = r.rows[0]?.schema;
   // A schema name cannot be a bound parameter; it comes from the catalog and is quoted.

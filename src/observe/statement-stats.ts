@@ -14,7 +14,7 @@
  * Only the current database's entries are read; the observer's own statements are left out.
  */
 import type pg from 'pg';
-import { OBSERVER_STATEMENT, OBSERVER_TAG, statementName } from './observer-client.ts';
+import { OBSERVER_STATEMENT, observerSql, statementName } from './observer-client.ts';
 
 export interface StatementEntry {
   /** userid:dbid:queryid:toplevel — the identity of a pg_stat_statements entry. */
@@ -89,6 +89,7 @@ interface Row {
   queryid: string | null;
   toplevel: boolean;
   query: string | null;
+  tag: string | null;
   calls: string;
   total_exec_time: number;
   mean_exec_time: number;
@@ -108,24 +109,26 @@ export interface SnapshotOptions {
 }
 
 export async function snapshotStatements(client: pg.ClientBase | pg.Pool, options: SnapshotOptions): Promise<StatementSnapshot> {
-  const v = await client.query<{ v: string }>(`${OBSERVER_TAG} SELECT current_setting('server_version_num') AS v`);
+  const v = await client.query<{ v: string }>(observerSql(`SELECT current_setting('server_version_num') AS v`));
   const serverVersionNum = Number(v.rows[0]?.v ?? 0);
   // stats_since appeared in PG 17.
   const since = serverVersionNum >= 170000 ? 'extract(epoch FROM s.stats_since) * 1000' : 'NULL::numeric';
   const takenAt = Date.now();
   const r = await client.query<Row>(
-    `${OBSERVER_TAG}
-     SELECT s.userid::text AS userid, s.dbid::text AS dbid, s.queryid::text AS queryid, s.toplevel,
-            left(s.query, $1) AS query, s.calls, s.total_exec_time, s.mean_exec_time, s.stddev_exec_time,
+    observerSql(`SELECT s.userid::text AS userid, s.dbid::text AS dbid, s.queryid::text AS queryid, s.toplevel,
+            left(s.query, $1) AS query,
+            -- The tag may sit at the end of a long statement (PG 18 keeps only trailing comments):
+            -- read it from the whole text, not from the truncated one.
+            substring(s.query from '/[*][[:space:]]*esbench:([A-Za-z0-9_.:-]+)[[:space:]]*[*]/') AS tag, s.calls, s.total_exec_time, s.mean_exec_time, s.stddev_exec_time,
             s.rows, s.shared_blks_hit, s.shared_blks_read, s.wal_bytes::text AS wal_bytes,
             ${since} AS stats_since_ms
        FROM pg_stat_statements s
-      WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`),
     [options.queryTextLimit ?? 300],
   );
   let deallocations: number | null = null;
   try {
-    const info = await client.query<{ dealloc: string }>(`${OBSERVER_TAG} SELECT dealloc FROM pg_stat_statements_info`);
+    const info = await client.query<{ dealloc: string }>(observerSql(`SELECT dealloc FROM pg_stat_statements_info`));
     deallocations = Number(info.rows[0]?.dealloc ?? 0);
   } catch {
     /* pg_stat_statements older than 1.9: no eviction count */
@@ -138,7 +141,7 @@ export async function snapshotStatements(client: pg.ClientBase | pg.Pool, option
         key: `${row.userid}:${row.dbid}:${row.queryid}:${row.toplevel ? 't' : 'f'}`,
         queryid: row.queryid!,
         toplevel: row.toplevel,
-        name: statementName(query),
+        name: row.tag ?? statementName(query),
         query,
         calls: Number(row.calls),
         totalExecMs: row.total_exec_time,
@@ -156,7 +159,7 @@ export async function snapshotStatements(client: pg.ClientBase | pg.Pool, option
 
 /** Forgets all statement statistics of the node (superuser or pg_read_all_stats needed). */
 export async function resetStatements(client: pg.ClientBase | pg.Pool): Promise<void> {
-  await client.query(`${OBSERVER_TAG} SELECT pg_stat_statements_reset()`);
+  await client.query(observerSql(`SELECT pg_stat_statements_reset()`));
 }
 
 const sumSquares = (e: Pick<StatementEntry, 'calls' | 'meanExecMs' | 'stddevExecMs'>): number =>

@@ -57,6 +57,7 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
   );
   for (const e of r.split.endpoints) for (const w of e.warnings) out.push(`  ${e.endpoint}: ${w}`);
 
+  if (r.observerError) out.push('', `Database: not observed (${r.observerError})`);
   if (r.observation) {
     out.push('', 'Database during the measured window (observer, sampled every ' + `${r.config.sampleIntervalMs} ms):`);
     for (const s of r.observation.samplers) {

@@ -62,11 +62,12 @@ function abandoned(timing: Timing | undefined): void {
 export const QUERY_TIMEOUT_GRACE_MS = 1000;
 
 /**
- * Tags a statement for pg_stat_statements: the leading comment survives normalisation, so the
- * observer can map statistics back to statement names.
+ * Tags a statement for pg_stat_statements with a TRAILING comment: normalisation keeps comments in
+ * the stored text, so the observer can map statistics back to statement names. Trailing, because
+ * PostgreSQL 18 drops leading comments from the stored text (15-17 keep them).
  */
 export function tagSql(name: string, text: string): string {
-  return `/* esbench:${name} */ ${text}`;
+  return `${text} /* esbench:${name} */`;
 }
 
 export class DbPool {

@@ -62,6 +62,8 @@ export interface TrialResult {
   service: { url: string; pid: number; stderr: string[] };
   load: PacedRunResult | AutocannonRunResult;
   observation: ObservationResult | null;
+  /** Why there is no observation (the observer could not start or stop), when there is none. */
+  observerError: string | null;
   split: SplitResult;
   /** Latency spikes of the measured window and what the observer saw during each. */
   spikes: SpikeReport;
@@ -106,15 +108,22 @@ export async function runTrial(
     args: [...poolArgs('', config.pools.primary), ...poolArgs('replica-', config.pools.replica), ...config.serviceArgs],
     env,
   });
-  let observation: Promise<Observation> | undefined;
+  let observation: Promise<Observation | undefined> | undefined;
   let observationStopped = false;
+  let observerError: string | null = null;
   const observe = () => {
+    // Started from the engine's phase callback, so it must never reject unobserved: a failing
+    // observer costs the run its database view (recorded), not the load measurement.
     observation ??= startObservation({
       nodes: [
         { node: 'primary', url: cluster.primaryUrl },
         { node: 'replica', url: cluster.replicaUrl },
       ],
       intervalMs: config.sampleIntervalMs,
+    }).catch((e: unknown) => {
+      observerError = (e as Error).message;
+      hooks.onStatus?.(`observer failed to start: ${observerError}`);
+      return undefined;
     });
   };
   try {
@@ -155,7 +164,8 @@ export async function runTrial(
         ...(hooks.signal ? { signal: hooks.signal } : {}),
       });
     }
-    const observed = observation ? await (await observation).stop() : null;
+    const started = observation ? await observation : undefined;
+    const observed = started ? await started.stop().catch((e: unknown) => ((observerError = (e as Error).message), null)) : null;
     observationStopped = true;
     const split = computeSplit({
       endpoints: load.byEndpoint,
@@ -173,12 +183,13 @@ export async function runTrial(
       service: { url: service.url, pid: service.pid, stderr: service.stderr.slice(-50) },
       load,
       observation: observed,
+      observerError,
       split,
       spikes,
     };
   } finally {
     // On an error path, leave no sampler connection behind.
-    if (observation && !observationStopped) await (await observation.catch(() => undefined))?.stop().catch(() => undefined);
+    if (observation && !observationStopped) await (await observation)?.stop().catch(() => undefined);
     hooks.onStatus?.('stopping the service');
     await service.stop();
   }

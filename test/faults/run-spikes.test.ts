@@ -44,8 +44,10 @@ describe('run: spikes and their causes', () => {
     const locked = spikes.find((s) => s.causes.some((c) => c.kind === 'lock wait'));
     expect(locked, JSON.stringify(spikes, null, 1)).toBeDefined();
     expect(locked!.causes.find((c) => c.kind === 'lock wait')!.evidence).toMatch(/Lock:relation/);
-    expect(locked!.firstSecond).toBeGreaterThanOrEqual(2);
+    // The lock was taken when second 2 closed; on a busy machine the first seconds may be slow
+    // too and merge into the same spike, so only require that the spike covers the lock.
     expect(locked!.firstSecond).toBeLessThanOrEqual(5);
+    expect(locked!.lastSecond).toBeGreaterThanOrEqual(3);
     // Requests waited up to the 1 s client timeout: near-1 s latencies, or timeouts.
     expect(locked!.worstP99Ms! > 500 || locked!.timeouts > 0).toBe(true);
   });
@@ -77,5 +79,15 @@ describe('run: an outage', () => {
     } finally {
       await fc.cluster.up(); // for whatever runs after
     }
+  });
+});
+
+describe('run: an observer that cannot start', () => {
+  it('costs the run its database view, not the run (regression: it used to crash with a stack trace)', async () => {
+    const unreachable = 'postgres://postgres@127.0.0.1:1/esbench';
+    const result = await runTrial({ primaryUrl: fc.primaryUrl, replicaUrl: unreachable }, trialConfig({ rate: 20, durationMs: 2000, warmupMs: 500, workload: { ...trialConfig({ rate: 1, durationMs: 1 }).workload, books: 200, readers: 20 } }), process.env);
+    expect(result.observation).toBeNull();
+    expect(result.observerError).toMatch(/ECONNREFUSED|connect/i);
+    expect(result.load.counters.ok).toBeGreaterThan(10);
   });
 });

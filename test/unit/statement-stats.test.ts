@@ -32,10 +32,10 @@ const snapshot = (takenAt: number, entries: StatementEntry[], deallocations = 0)
 });
 
 describe('pg_stat_statements window', () => {
-  it('reads statement names from the leading comment only', () => {
+  it('reads statement names from the esbench comment, leading or trailing (PG 18 keeps only the trailing one)', () => {
     expect(statementName('/* esbench:append */ INSERT INTO events ...')).toBe('append');
     expect(statementName('  /* esbench:lock_keys */ SELECT esbench_lock_keys($1, $2)')).toBe('lock_keys');
-    expect(statementName('SELECT 1 /* esbench:late */')).toBeNull();
+    expect(statementName('SELECT esbench_lock_keys($1, $2) /* esbench:lock_keys */')).toBe('lock_keys');
     expect(statementName('/* other */ SELECT 1')).toBeNull();
   });
 
