@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { waitFor } from '../helpers/store.ts';
 import { Agent, request } from 'undici';
 import { EmbeddedCluster, NODES, urlFor } from '../../src/cluster/embedded-cluster.ts';
 import { resolveConfig, type ConfigInput } from '../../src/core/config.ts';
@@ -125,20 +126,7 @@ export function httpClient(connections = 16, deadlineMs = 15_000) {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls until fn returns a value (not undefined), ignoring errors in between. */
-export async function until<T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
-    await sleep(50);
-  }
-}
+export const until = <T>(fn: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> => waitFor(fn, timeoutMs, what);
 
 /** Connections of a pool (by application_name) as the node sees them. */
 export async function poolConnections(url: string, pool: 'primary' | 'replica'): Promise<number> {

@@ -16,9 +16,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedCluster, NODES, urlFor } from '../../src/cluster/embedded-cluster.ts';
 import type { CheckpointEvent, MaintenanceEvent } from '../../src/observe/events.ts';
-import { buildSampleSql, startSampler, type SamplerResult } from '../../src/observe/sampler.ts';
-import { diffStatements, snapshotStatements, type StatementSnapshot, type StatementWindow } from '../../src/observe/statement-stats.ts';
+import { buildSampleSql, type SamplerResult } from '../../src/observe/sampler.ts';
+import type { StatementSnapshot, StatementWindow } from '../../src/observe/statement-stats.ts';
 import { applySchema } from '../../src/store/schema.ts';
+import { prepareObservedTable, runObservedScenario } from '../helpers/observer-scenario.ts';
 
 const PG15_BIN = process.env.ESBENCH_PG15_BIN ?? '/usr/lib/postgresql/15/bin';
 const CONTRIB = ['/usr/lib/postgresql/15/lib/pg_stat_statements.so', '/usr/lib/postgresql/15/lib/pgstattuple.so'];
@@ -67,9 +68,7 @@ describe.skipIf(skipReason !== null)('observer on PostgreSQL 15', () => {
     client = new pg.Client({ connectionString: primaryUrl, application_name: 'esbench_test' });
     await client.connect();
     await applySchema(client, { ginFastupdate: true });
-    await client.query('CREATE TABLE observed (id int PRIMARY KEY, pad text)');
-    await client.query(`INSERT INTO observed SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g`);
-    await client.query('DELETE FROM observed WHERE id % 2 = 0');
+    await prepareObservedTable(client);
     // The replica must have the schema (pgstattuple, the GIN indexes) before its sampler probes it.
     const lsn = (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
     const replicaClient = new pg.Client({ connectionString: replicaUrl, application_name: 'esbench_test' });
@@ -85,29 +84,9 @@ describe.skipIf(skipReason !== null)('observer on PostgreSQL 15', () => {
       await replicaClient.end();
     }
 
-    before = await snapshotStatements(client, { node: 'primary' });
-    const primarySampler = await startSampler({ url: primaryUrl, node: 'primary', intervalMs: 25 });
-    const replicaSampler = await startSampler({ url: replicaUrl, node: 'replica', intervalMs: 100 });
-    try {
-      for (let i = 0; i < 5; i++) await client.query('/* esbench:test */ SELECT count(*) FROM observed WHERE id > $1', [i]);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      // Same throttling as the PG 17 test: a VACUUM of ~600 dirty, cached pages that lasts a few hundred ms.
-      await client.query('SET vacuum_cost_delay = 2');
-      await client.query('SET vacuum_cost_limit = 100');
-      await client.query('SET vacuum_cost_page_hit = 20');
-      t.vacuumFrom = Date.now();
-      await client.query('VACUUM observed');
-      t.vacuumTo = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      t.checkpointFrom = Date.now();
-      await client.query('CHECKPOINT');
-      t.checkpointTo = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 150));
-    } finally {
-      primary = await primarySampler.stop();
-      replica = await replicaSampler.stop();
-    }
-    statements = diffStatements(before, await snapshotStatements(client, { node: 'primary' }));
+    const seen = await runObservedScenario(client, primaryUrl, replicaUrl);
+    ({ before, primary, replica, statements } = seen);
+    Object.assign(t, seen.t);
   }, 90_000);
 
   afterAll(async () => {

@@ -29,7 +29,8 @@ export async function storeFixture(pool: Partial<PoolConfig> = {}): Promise<Stor
   };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+/** Polls until fn returns a value (not undefined), ignoring errors in between. */
+export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -40,7 +41,7 @@ export async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 1
       // e.g. a replica that has not replayed the new database yet: keep polling.
       lastError = e;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

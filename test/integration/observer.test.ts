@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointEvent, MaintenanceEvent } from '../../src/observe/events.ts';
-import { startSampler, type SamplerResult } from '../../src/observe/sampler.ts';
-import { diffStatements, snapshotStatements, type StatementWindow } from '../../src/observe/statement-stats.ts';
+import type { SamplerResult } from '../../src/observe/sampler.ts';
+import type { StatementWindow } from '../../src/observe/statement-stats.ts';
 import { applySchema } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { prepareObservedTable, runObservedScenario } from '../helpers/observer-scenario.ts';
 
 /**
  * One scenario, observed once: a throttled VACUUM of a table with dead tuples, then a forced
@@ -29,35 +30,10 @@ describe('observer', () => {
     client = new pg.Client({ connectionString: db.primaryUrl });
     await client.connect();
     await applySchema(client, { ginFastupdate: true });
-    await client.query('CREATE TABLE observed (id int PRIMARY KEY, pad text)');
-    await client.query(`INSERT INTO observed SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g`);
-    await client.query('DELETE FROM observed WHERE id % 2 = 0');
-
-    const before = await snapshotStatements(client, { node: 'primary' });
-    // Faster than the default 250 ms so the run is seen in progress several times; the test
-    // does not rely on it (completions are read from counters too).
-    const primarySampler = await startSampler({ url: db.primaryUrl, node: 'primary', intervalMs: 25 });
-    const replicaSampler = await startSampler({ url: db.replicaUrl, node: 'replica', intervalMs: 100 });
-    for (let i = 0; i < 5; i++) await client.query('/* esbench:test */ SELECT count(*) FROM observed WHERE id > $1', [i]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-
-    // Cost-based delay makes this VACUUM of ~600 pages take a few hundred ms. Its pages are still
-    // in shared buffers and already dirty, so only buffer hits cost: make them count.
-    await client.query('SET vacuum_cost_delay = 2');
-    await client.query('SET vacuum_cost_limit = 100');
-    await client.query('SET vacuum_cost_page_hit = 20');
-    t.vacuumFrom = Date.now();
-    await client.query('VACUUM observed');
-    t.vacuumTo = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    t.checkpointFrom = Date.now();
-    await client.query('CHECKPOINT');
-    t.checkpointTo = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 150));
-
-    primary = await primarySampler.stop();
-    replica = await replicaSampler.stop();
-    statements = diffStatements(before, await snapshotStatements(client, { node: 'primary' }));
+    await prepareObservedTable(client);
+    const seen = await runObservedScenario(client, db.primaryUrl, db.replicaUrl);
+    ({ primary, replica, statements } = seen);
+    Object.assign(t, seen.t);
   });
 
   afterAll(async () => {
