@@ -46,6 +46,7 @@ describe('esbench CLI: help and usage errors', () => {
     expect(r.stderr).toMatch(/DB_UNAVAILABLE: cannot reach the primary at postgres:\/\/me:\*\*\*@127\.0\.0\.1:1\/db/);
     expect(r.stderr).not.toContain('hunter2');
     expect(fs.readdirSync(results)).toEqual(['.esbench-results']); // no half-written run directory
+    fs.rmSync(results, { recursive: true, force: true });
   });
 
   it('a results directory that is not esbench\'s is refused and left untouched', async () => {
@@ -55,5 +56,6 @@ describe('esbench CLI: help and usage errors', () => {
     expect(r.code).toBe(2);
     expect(errLines(r)[0]).toMatch(/RESULTS_DIR_INVALID: .* is not an esbench results directory/);
     expect(fs.readdirSync(dir)).toEqual(['thesis.tex']);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
