@@ -15,6 +15,7 @@ import { EsbenchError } from '../core/errors.ts';
 import { binPath, findPgBinaries, type PgBinaries } from './binaries.ts';
 import { canExecute, canWrite, resolveRunAs, type OsUser } from './os-user.ts';
 import { freePort } from './ports.ts';
+import { isAlive, isZombie } from './process.ts';
 
 export type NodeName = 'primary' | 'replica';
 export const NODES: readonly NodeName[] = ['primary', 'replica'];
@@ -459,28 +460,6 @@ export class EmbeddedCluster {
   async destroy(): Promise<void> {
     await this.down().catch(() => {});
     fs.rmSync(this.dataDir, { recursive: true, force: true });
-  }
-}
-
-/**
- * A killed postmaster whose parent (pg_ctl, gone) was reparented to an init that does not reap
- * stays a zombie: kill(pid, 0) still succeeds. Linux tells us through /proc; elsewhere we trust kill.
- */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !isZombie(pid);
-  } catch {
-    return false;
   }
 }
 

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/cluster/process.ts';
 import { urlFor } from '../../src/cluster/embedded-cluster.ts';
 import { applySchema } from '../../src/store/schema.ts';
 import { errLines, esbench, spawnEsbench as spawnCli, type RunningCli } from './cli.ts';
@@ -63,14 +64,6 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-};
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -96,8 +89,8 @@ async function stopAndCheck(cli: RunningCli, signal: NodeJS.Signals, port: numbe
   expect(elapsed).toBeLessThan(5000);
   expect(await portOpen(port)).toBe(false);
   // No child of the command outlives it.
-  for (let i = 0; i < 20 && children.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-  expect(children.filter(alive)).toEqual([]);
+  for (let i = 0; i < 20 && children.some(isAlive); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(children.filter(isAlive)).toEqual([]);
   return exit;
 }
 

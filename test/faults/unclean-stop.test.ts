@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/cluster/process.ts';
 import { urlFor } from '../../src/cluster/embedded-cluster.ts';
 import { esbench } from '../e2e/cli.ts';
 import { sleep, until } from './fault-cluster.ts';
@@ -46,14 +47,6 @@ async function query<T extends pg.QueryResultRow>(url: string, text: string): Pr
 
 const count = async (url: string) => Number((await query<{ n: string }>(url, 'SELECT count(*) AS n FROM probe'))[0]?.n);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-};
 
 /** kill -9 of both postmasters; returns once both are gone. */
 async function killBoth(): Promise<void> {
@@ -61,7 +54,7 @@ async function killBoth(): Promise<void> {
   const pids = s.nodes.map((n) => n.pid!);
   expect(pids.every((p) => p > 0)).toBe(true);
   for (const pid of pids) process.kill(pid, 'SIGKILL');
-  await until(async () => (pids.some(alive) ? undefined : true), 10_000, 'postmasters gone');
+  await until(async () => (pids.some(isAlive) ? undefined : true), 10_000, 'postmasters gone');
 }
 
 async function upRecovers(): Promise<string> {
@@ -121,10 +114,10 @@ describe('esbench cluster up after an unclean stop', () => {
     );
     await killBoth();
     await sleep(300);
-    expect(alive(backend)).toBe(true); // the orphan PostgreSQL would refuse to start next to
+    expect(isAlive(backend)).toBe(true); // the orphan PostgreSQL would refuse to start next to
     const stderr = await upRecovers();
     expect(stderr).toMatch(new RegExp(`terminating 1 orphaned postgres process\\(es\\) of its killed postmaster \\(pids ${backend}\\)`));
-    expect(alive(backend)).toBe(false);
+    expect(isAlive(backend)).toBe(false);
     expect(await running).toBe('terminated');
     await busy.end().catch(() => {});
     expect(await count(primaryUrl)).toBe(1000);
@@ -152,7 +145,7 @@ describe('esbench cluster up after an unclean stop', () => {
     // down stops the real nodes, and only them.
     const down = await esbench(['cluster', 'down', ...flags]);
     expect(down.code, down.stderr).toBe(0);
-    expect(alive(stranger.pid!)).toBe(true);
+    expect(isAlive(stranger.pid!)).toBe(true);
     await upRecovers();
   });
 });
