@@ -56,15 +56,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...frameworkErrorOptions,
   });
 
-  let primary: DbPool | undefined;
-  let replica: DbPool | undefined;
-  const metrics = createMetrics(() => ({
-    ...(primary ? { primary: primary.stats() } : {}),
-    ...(replica ? { replica: replica.stats() } : {}),
-  }));
-  primary = new DbPool('primary', options.primaryUrl, config.pools.primary, metrics.poolObserver);
-  replica = new DbPool('replica', options.replicaUrl, config.pools.replica, metrics.poolObserver);
-  const store = new EventStore(primary, config.service.appendStrategy);
+  // The gauges read the pools at scrape time, after both exist; the pools report to the metrics.
+  const metrics = createMetrics(() => ({ primary: primaryPool.stats(), replica: replicaPool.stats() }));
+  const primaryPool = new DbPool('primary', options.primaryUrl, config.pools.primary, metrics.poolObserver);
+  const replicaPool = new DbPool('replica', options.replicaUrl, config.pools.replica, metrics.poolObserver);
+  const store = new EventStore(primaryPool, config.service.appendStrategy);
   const snapshots = new SnapshotStore();
   const decisions = { mode: config.service.decisions, snapshots, threshold: config.service.snapshotThreshold };
   // Counted by metrics, and logged: a failed snapshot write costs time later, never a decision.
@@ -72,8 +68,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const commands = new CommandHandler(store, config.service.retry, observer, decisions);
   const readModelOptions: ReadModelOptions =
     config.service.decisions === 'snapshot' ? { snapshots, threshold: config.service.snapshotThreshold, observer } : {};
-  const primaryPool = primary;
-  const replicaPool = replica;
 
   const services: AppServices = {
     config,
