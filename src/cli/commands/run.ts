@@ -5,7 +5,6 @@ import { evaluateSlo, parseSlo } from '../../analysis/slo.ts';
 import { mergeDeep } from '../../core/config.ts';
 import { EsbenchError } from '../../core/errors.ts';
 import { parseDuration, parsePositiveInt, parsePositiveNumber } from '../../core/units.ts';
-import { seedLibrary } from '../../domain/seed.ts';
 import { formatProgressLine } from '../../load/progress-line.ts';
 import { resolveWorkloadSpec } from '../../load/workload.ts';
 import { createRunDir, openResultsRoot, writeJson } from '../../report/results-dir.ts';
@@ -13,8 +12,8 @@ import { printRun } from '../../report/run-printer.ts';
 import { runTrial, type TrialConfig } from '../../tuner/trial.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
-import { prepareCluster, withPrimary } from '../prepare.ts';
-import { createProgress } from '../progress.ts';
+import { prepareCluster } from '../prepare.ts';
+import { seedInterruptibly } from './seed.ts';
 
 interface RunFlags extends GlobalFlags, PoolFlags {
   rate: string;
@@ -123,19 +122,18 @@ export function register(program: Command, ctx: CliContext): void {
 
     const handle = await prepareCluster(ctx, config, { start: true });
     if (seedEvents !== undefined) {
-      const progress = createProgress('seed', seedEvents, ctx.stderr);
-      await withPrimary(handle, (c) =>
-        seedLibrary(c, {
-          events: seedEvents,
-          books: workload.books,
-          readers: workload.readers,
-          seed: 1,
-          reset: true,
-          snapshots: Boolean(flags.snapshots),
-          onProgress: (d) => progress.update(d),
-          signal: ctx.signal,
-        }),
-      ).finally(() => progress.stop());
+      // The same interruptible seeding as `esbench seed`: Ctrl-C cancels the statement in flight.
+      const outcome = await seedInterruptibly(ctx, handle, {
+        events: seedEvents,
+        books: workload.books,
+        readers: workload.readers,
+        seed: 1,
+        reset: true,
+        snapshots: Boolean(flags.snapshots),
+      });
+      if (outcome.kind === 'partial') {
+        throw new EsbenchError('INTERRUPTED', `stopped after seeding ${outcome.eventsWritten} events, before the run started; nothing was measured`);
+      }
     }
     const result = await runTrial(handle, trial, ctx.env, {
       signal: ctx.signal,
