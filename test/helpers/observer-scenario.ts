@@ -4,6 +4,8 @@
  * CHECKPOINT, all while samplers run on both nodes. Returns what they saw and when things ran.
  */
 import type pg from 'pg';
+import { expect } from 'vitest';
+import type { MaintenanceEvent } from '../../src/observe/events.ts';
 import { diffStatements, snapshotStatements, type StatementSnapshot, type StatementWindow } from '../../src/observe/statement-stats.ts';
 import { startSampler, type SamplerResult } from '../../src/observe/sampler.ts';
 
@@ -61,4 +63,24 @@ export async function runObservedScenario(client: pg.Client, primaryUrl: string,
   }
   const statements = diffStatements(before, await snapshotStatements(client, { node: 'primary' }));
   return { before, primary, replica, statements, t };
+}
+
+/**
+ * The scenario's VACUUM was seen once, as a manual run on `public.observed`, from progress and
+ * counters, within the times the client saw it run. Returns the run for further checks.
+ */
+export function expectVacuumSeen(primary: SamplerResult, t: ScenarioTimes): MaintenanceEvent {
+  const runs = primary.events.filter(
+    (e): e is MaintenanceEvent => e.kind === 'maintenance' && e.relation === 'public.observed' && e.operation === 'vacuum',
+  );
+  expect(runs).toHaveLength(1);
+  const run = runs[0]!;
+  expect(run.auto).toBe(false);
+  expect(run.source).toBe('progress+counters');
+  // Server and client share this machine's clock; allow a few ms of rounding either way.
+  expect(run.startedAt!).toBeGreaterThanOrEqual(t.vacuumFrom - 5);
+  expect(run.endedAt!).toBeGreaterThan(run.startedAt!);
+  expect(run.endedAt!).toBeLessThanOrEqual(t.vacuumTo + 5);
+  expect(primary.summary.waitEvents['Timeout:VacuumDelay'] ?? 0).toBeGreaterThan(0);
+  return run;
 }

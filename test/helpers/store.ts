@@ -24,7 +24,7 @@ export async function storeFixture(pool: Partial<PoolConfig> = {}): Promise<Stor
     close: async () => {
       await primary.close();
       await replica.close();
-      await db.drop();
+      await db.release();
     },
   };
 }

@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await client?.end();
-  await db?.drop();
+  await db?.release();
 });
 
 function* events(n: number): Generator<BulkEvent> {

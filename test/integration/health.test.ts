@@ -12,6 +12,7 @@ import { CHECK_IDS, runHealthChecks, type HealthReport } from '../../src/observe
 import { DEFAULT_STEPS, loadAutovacuumProfile, planMaintenance, runMaintenance } from '../../src/store/maintenance.ts';
 import { applySchema } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { waitFor } from '../helpers/store.ts';
 
 const EVENTS = 3000;
 const TYPES = ['BookCopyAddedToCirculation', 'BookCopyLentToReader', 'BookCopyReturnedByReader', 'ReaderContractSigned'];
@@ -81,7 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.end();
-  await db?.drop();
+  await db?.release();
   const admin = new pg.Client({ connectionString: db.primaryUrl.replace(`/${db.name}`, '/postgres') });
   await admin.connect();
   // The name is generated above from hex digits only.
@@ -179,6 +180,13 @@ describe('esbench health and maintain on a real cluster', () => {
   it('as a role without rights: maintain fails instead of reporting a skipped VACUUM as done, health falls back', async () => {
     await client.query(`CREATE ROLE ${plainRole} LOGIN`);
     const url = (u: string) => u.replace('postgres@', `${plainRole}@`);
+    // The role must have reached the replica before health logs in there as that role.
+    await waitFor(async () => {
+      const r = new pg.Client({ connectionString: url(db.replicaUrl) });
+      await r.connect();
+      await r.end();
+      return true;
+    });
     const report = await runMaintenance(url(db.primaryUrl), planMaintenance({ steps: ['vacuum'] }));
     expect(report.ok).toBe(false);
     expect(report.error?.code).toBe('BAD_CONFIG');

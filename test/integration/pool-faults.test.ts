@@ -28,7 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.off('uncaughtException', onUncaught);
   await admin?.end();
-  await db?.drop();
+  await db?.release();
 });
 
 describe('DbPool with broken connections', () => {

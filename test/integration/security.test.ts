@@ -19,13 +19,14 @@ import { buildApp } from '../../src/service/app.ts';
 import { DbPool } from '../../src/store/db-pool.ts';
 import { EventStore } from '../../src/store/event-store.ts';
 import type { Filter, JsonObject } from '../../src/store/filter.ts';
-import { applySchema } from '../../src/store/schema.ts';
 import { DEFAULT_POOL } from '../../src/core/config.ts';
 import { esbench, spawnEsbench } from '../e2e/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { schemaDatabase, type SchemaDatabase } from '../helpers/schema-db.ts';
 import { SQL_STRINGS, UNICODE_STRINGS } from '../helpers/hostile.ts';
 
 const PASSWORD = 'Pa55-w0rd-canary-7f3e';
+let base: SchemaDatabase;
 let db: TestDatabase;
 let sql: pg.Pool;
 
@@ -33,13 +34,11 @@ let sql: pg.Pool;
 const withPassword = (url: string) => url.replace('postgres://postgres@', `postgres://postgres:${PASSWORD}@`);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sql = new pg.Pool({ connectionString: db.primaryUrl, max: 3, application_name: 'esbench_test' });
-  await applySchema(sql, { ginFastupdate: true });
+  base = await schemaDatabase();
+  ({ db, sql } = base);
 });
 afterAll(async () => {
-  await sql?.end();
-  await db?.drop();
+  await base?.close();
 });
 
 async function onNode<T extends pg.QueryResultRow>(port: number, text: string): Promise<T[]> {
@@ -214,7 +213,7 @@ describe('hostile values are data, never SQL', () => {
     const pool = new DbPool('primary', db.primaryUrl, { ...DEFAULT_POOL, min: 0 });
     try {
       const store = new EventStore(pool, 'safe');
-      const before = Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]?.n);
+      const before = await base.count();
       for (const [i, v] of values.entries()) {
         const e = eventOf(v, i);
         const r = await store.append([e], { filter: boundary(v), expectedVersion: 0 });
@@ -225,7 +224,7 @@ describe('hostile values are data, never SQL', () => {
         const any = await store.query({ items: [{ types: [v], payload: { anyOf: [{ nested: { [`k${i}`]: [v] } }] }, after: 0 }] });
         expect(any.events.map((x) => x.sequenceNumber)).toEqual([r.version]);
       }
-      const after = Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]?.n);
+      const after = await base.count();
       expect(after - before).toBe(values.length);
       // A value that would match every row if it were SQL matches none.
       expect((await store.query({ items: [{ types: ["x' OR '1'='1"], payload: { anyOf: [{ BookID: "' OR '1'='1" }] } }] })).events).toEqual([]);

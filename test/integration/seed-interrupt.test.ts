@@ -10,26 +10,25 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { applySchema } from '../../src/store/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import type { TestDatabase } from '../helpers/db.ts';
+import { schemaDatabase, type SchemaDatabase } from '../helpers/schema-db.ts';
 import { waitFor } from '../helpers/store.ts';
 
+let base: SchemaDatabase;
 let db: TestDatabase;
 let sql: pg.Pool;
 const results = fs.mkdtempSync(path.join(os.tmpdir(), 'esb-seed-int-'));
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  sql = new pg.Pool({ connectionString: db.primaryUrl, max: 3, application_name: 'esbench_test' });
-  await applySchema(sql, { ginFastupdate: true });
+  base = await schemaDatabase();
+  ({ db, sql } = base);
 });
 afterAll(async () => {
-  await sql?.end();
-  await db?.drop();
+  await base?.close();
   fs.rmSync(results, { recursive: true, force: true });
 });
 
-const count = async () => Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]?.n);
+const count = () => base.count();
 
 function seed(events: number, controller: AbortController, onStderr: (text: string) => void) {
   let stderr = '';
@@ -52,7 +51,7 @@ describe('seed interrupted by its signal', () => {
       if (/seed: [1-9]\d*\/1000000/.test(text)) controller.abort();
     });
     const t0 = Date.now();
-    expect(await run.done).toBe(130);
+    expect(await run.done, run.stderr()).toBe(130);
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(run.stderr().split('\n').filter((l) => l.startsWith('esbench:'))).toEqual([
       'esbench: INTERRUPTED: seeding interrupted; nothing was written (COPY is one transaction)',
@@ -83,7 +82,7 @@ describe('seed interrupted by its signal', () => {
       }, 30_000);
       const t0 = Date.now();
       controller.abort();
-      expect(await run.done).toBe(130);
+      expect(await run.done, run.stderr()).toBe(130);
       expect(Date.now() - t0).toBeLessThan(3000);
       const lines = run.stderr().split('\n').filter((l) => l.startsWith('esbench:'));
       expect(lines).toHaveLength(1);

@@ -147,7 +147,7 @@ describe('seed --snapshots', () => {
     } finally {
       await pool.close();
       await client.end();
-      await db.drop();
+      await db.release();
     }
   });
 });
