@@ -84,9 +84,14 @@ export class ConcurrencyConflict extends EsbenchError {
   }
 }
 
+/**
+ * A business-rule rejection (422). `details` carries the state the decision saw (e.g. the copy's
+ * `book: { inCirculation, lentTo }`): a client that lost track of an entity (after a timeout) can
+ * adopt it instead of guessing.
+ */
 export class DomainRejection extends EsbenchError {
-  constructor(code: ErrorCode, message: string) {
-    super(code, message);
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details ? { details } : undefined);
     this.name = 'DomainRejection';
   }
 }

@@ -2,7 +2,7 @@
  * The library's commands: which boundary each decides on, and the pure decision (business rules)
  * from the boundary's events to the events to append, or a DomainRejection (→ 422).
  */
-import { DomainRejection } from '../core/errors.ts';
+import { DomainRejection, type ErrorCode } from '../core/errors.ts';
 import type { Filter } from '../store/filter.ts';
 import type { NewEvent, StoredEvent } from '../store/event-store.ts';
 import { bookProjection, evolveBook, initialBookState, type BookState } from './book-state.ts';
@@ -83,31 +83,37 @@ export function foldBoundary(cmd: LibraryCommand, events: readonly StoredEvent[]
 
 export function decide(cmd: LibraryCommand, state: DecisionState, metadata?: Record<string, string>): NewEvent[] {
   const { book, reader } = state;
+  // What the decision saw, returned with a rejection (docs/service-api.md).
+  const bookSeen = () => ({ book: { id: 'bookId' in cmd ? cmd.bookId : undefined, inCirculation: book.inCirculation, lentTo: book.lentTo } });
+  const readerSeen = () => ({ reader: { id: 'readerId' in cmd ? cmd.readerId : undefined, registered: reader.registered, books: reader.books.length } });
+  const reject = (code: ErrorCode, message: string, details: Record<string, unknown>): never => {
+    throw new DomainRejection(code, message, details);
+  };
   switch (cmd.kind) {
     case 'add-book-copy':
-      if (book.inCirculation) throw new DomainRejection('BOOK_ALREADY_IN_CIRCULATION', `book copy ${cmd.bookId} is already in circulation`);
+      if (book.inCirculation) reject('BOOK_ALREADY_IN_CIRCULATION', `book copy ${cmd.bookId} is already in circulation`, bookSeen());
       return [event(EVENT.added, { BookID: cmd.bookId }, metadata)];
     case 'remove-book-copy':
-      if (!book.inCirculation) throw new DomainRejection('BOOK_NOT_IN_CIRCULATION', `book copy ${cmd.bookId} is not in circulation`);
-      if (book.lentTo !== null) throw new DomainRejection('BOOK_ALREADY_LENT', `book copy ${cmd.bookId} is lent and cannot be removed`);
+      if (!book.inCirculation) reject('BOOK_NOT_IN_CIRCULATION', `book copy ${cmd.bookId} is not in circulation`, bookSeen());
+      if (book.lentTo !== null) reject('BOOK_ALREADY_LENT', `book copy ${cmd.bookId} is lent and cannot be removed`, bookSeen());
       return [event(EVENT.removed, { BookID: cmd.bookId }, metadata)];
     case 'lend-book-copy':
-      if (!book.inCirculation) throw new DomainRejection('BOOK_NOT_IN_CIRCULATION', `book copy ${cmd.bookId} is not in circulation`);
-      if (book.lentTo !== null) throw new DomainRejection('BOOK_ALREADY_LENT', `book copy ${cmd.bookId} is already lent`);
-      if (!reader.registered) throw new DomainRejection('READER_NOT_REGISTERED', `reader ${cmd.readerId} has no active contract`);
+      if (!book.inCirculation) reject('BOOK_NOT_IN_CIRCULATION', `book copy ${cmd.bookId} is not in circulation`, bookSeen());
+      if (book.lentTo !== null) reject('BOOK_ALREADY_LENT', `book copy ${cmd.bookId} is already lent`, bookSeen());
+      if (!reader.registered) reject('READER_NOT_REGISTERED', `reader ${cmd.readerId} has no active contract`, { ...bookSeen(), ...readerSeen() });
       if (reader.books.length >= READER_BOOK_LIMIT) {
-        throw new DomainRejection('READER_LIMIT_REACHED', `reader ${cmd.readerId} already holds ${READER_BOOK_LIMIT} books`);
+        reject('READER_LIMIT_REACHED', `reader ${cmd.readerId} already holds ${READER_BOOK_LIMIT} books`, { ...bookSeen(), ...readerSeen() });
       }
       return [event(EVENT.lent, { BookID: cmd.bookId, ReaderID: cmd.readerId }, metadata)];
     case 'return-book-copy':
-      if (book.lentTo !== cmd.readerId) throw new DomainRejection('BOOK_NOT_LENT_TO_READER', `book copy ${cmd.bookId} is not lent to reader ${cmd.readerId}`);
+      if (book.lentTo !== cmd.readerId) reject('BOOK_NOT_LENT_TO_READER', `book copy ${cmd.bookId} is not lent to reader ${cmd.readerId}`, bookSeen());
       return [event(EVENT.returned, { BookID: cmd.bookId, ReaderID: cmd.readerId }, metadata)];
     case 'register-reader':
-      if (reader.registered) throw new DomainRejection('READER_ALREADY_REGISTERED', `reader ${cmd.readerId} already has an active contract`);
+      if (reader.registered) reject('READER_ALREADY_REGISTERED', `reader ${cmd.readerId} already has an active contract`, readerSeen());
       return [event(EVENT.signed, { ReaderID: cmd.readerId }, metadata)];
     case 'cancel-reader':
-      if (!reader.registered) throw new DomainRejection('READER_NOT_REGISTERED', `reader ${cmd.readerId} has no active contract`);
-      if (reader.books.length > 0) throw new DomainRejection('READER_HAS_BOOKS', `reader ${cmd.readerId} still holds ${reader.books.length} books`);
+      if (!reader.registered) reject('READER_NOT_REGISTERED', `reader ${cmd.readerId} has no active contract`, readerSeen());
+      if (reader.books.length > 0) reject('READER_HAS_BOOKS', `reader ${cmd.readerId} still holds ${reader.books.length} books`, readerSeen());
       return [event(EVENT.canceled, { ReaderID: cmd.readerId }, metadata)];
   }
 }

@@ -53,7 +53,7 @@ import type { EncodedHistogram } from './histogram.ts';
 import { LatencyRecorder, type EndpointRecord, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
 import { createRng, randomSeed } from '../core/prng.ts';
 import { serviceTiming, type ServiceTiming } from './server-timing.ts';
-import { serviceErrorCode, type PlannedRequest, type Workload, type WorkloadStats } from './workload.ts';
+import { serviceError, type PlannedRequest, type Workload, type WorkloadStats } from './workload.ts';
 
 export const AUTOCANNON_LABEL = 'autocannon (closed loop)';
 
@@ -127,6 +127,7 @@ interface ClientContext {
   answered?: boolean;
   timing?: ServiceTiming | undefined;
   errorCode?: string | undefined;
+  errorDetails?: Readonly<Record<string, unknown>> | undefined;
   status?: number;
 }
 
@@ -188,7 +189,9 @@ export async function runAutocannon(options: AutocannonEngineOptions): Promise<A
       const ctx = context as ClientContext;
       ctx.status = status;
       ctx.timing = serviceTiming(headerValue(headers, 'server-timing'));
-      ctx.errorCode = status >= 200 && status < 300 ? undefined : serviceErrorCode(body);
+      const error = status >= 200 && status < 300 ? undefined : serviceError(body);
+      ctx.errorCode = error?.code;
+      ctx.errorDetails = error?.details;
       lastAnswered = ctx;
     },
   };
@@ -234,7 +237,7 @@ export async function runAutocannon(options: AutocannonEngineOptions): Promise<A
       const at = performance.now();
       ctx.answered = true;
       recorder.completed(ctx.planned.endpoint, at, { status: statusCode, latencyMs: responseTime, timing: ctx.timing, errorCode: ctx.errorCode });
-      workload.complete(ctx.planned, { kind: 'response', status: statusCode, errorCode: ctx.errorCode });
+      workload.complete(ctx.planned, { kind: 'response', status: statusCode, errorCode: ctx.errorCode, errorDetails: ctx.errorDetails });
     });
     roll();
   });

@@ -28,7 +28,7 @@ import type { EncodedHistogram } from './histogram.ts';
 import { LatencyRecorder, type EndpointRecord, type Phase, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
 import { createRng, randomSeed } from '../core/prng.ts';
 import { serviceTiming } from './server-timing.ts';
-import { serviceErrorCode, type PlannedRequest, type Workload, type WorkloadStats } from './workload.ts';
+import { serviceError, type PlannedRequest, type ServiceErrorBody, type Workload, type WorkloadStats } from './workload.ts';
 
 /** The study's generator: 50 workers, a bounded queue of 100, overflow dropped. */
 export const STUDY_CONCURRENCY = Object.freeze({ maxConcurrency: 50, queueSize: 100 });
@@ -287,10 +287,11 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     pool
       .request({ path: basePath + req.path, method: req.method, headers: headersFor(req), body: req.body ?? null, signal: controller.signal })
       .then(async (res) => {
-        let errorCode: string | undefined;
+        let error: ServiceErrorBody | undefined;
         // Read the whole body: the user's latency ends when the response is complete.
         if (res.statusCode >= 200 && res.statusCode < 300) await res.body.dump({ limit: 64 * 1024 * 1024 });
-        else errorCode = serviceErrorCode(await res.body.text());
+        else error = serviceError(await res.body.text());
+        const errorCode = error?.code;
         const doneAt = performance.now();
         clearTimeout(timer);
         recorder.completed(req.endpoint, doneAt, {
@@ -299,7 +300,7 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
           timing: serviceTiming(res.headers['server-timing']),
           errorCode,
         });
-        workload.complete(req, { kind: 'response', status: res.statusCode, errorCode });
+        workload.complete(req, { kind: 'response', status: res.statusCode, errorCode, errorDetails: error?.details });
       })
       .catch((error: unknown) => {
         clearTimeout(timer);

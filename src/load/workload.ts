@@ -9,7 +9,7 @@
  */
 import { request } from 'undici';
 import { EsbenchError } from '../core/errors.ts';
-import { LibraryModel, bookId, readerId, type LibraryCommand, type LibraryPick, type LibrarySnapshot, type LibraryModelStats } from './library-model.ts';
+import { LibraryModel, bookId, readerId, type LibraryCommand, type LibraryPick, type LibrarySnapshot, type LibraryModelStats, type SeenBook } from './library-model.ts';
 import { randomIndex, type Rng } from '../core/prng.ts';
 
 export const ENDPOINTS = [
@@ -182,7 +182,7 @@ export interface PlannedRequest {
 }
 
 export type RequestOutcome =
-  | { kind: 'response'; status: number; errorCode?: string | undefined }
+  | { kind: 'response'; status: number; errorCode?: string | undefined; errorDetails?: Readonly<Record<string, unknown>> | undefined }
   | { kind: 'timeout' }
   | { kind: 'transport-error' }
   | { kind: 'dropped' }
@@ -295,7 +295,7 @@ export function createWorkload(spec: WorkloadSpec, options: CreateWorkloadOption
       switch (outcome.kind) {
         case 'response':
           if (outcome.status >= 200 && outcome.status < 300) model.settle(req.pick, { kind: 'applied' });
-          else model.settle(req.pick, { kind: 'rejected', errorCode: outcome.errorCode });
+          else model.settle(req.pick, { kind: 'rejected', errorCode: outcome.errorCode, seen: seenBook(outcome.errorDetails, req.pick.bookId) });
           return;
         case 'timeout':
         case 'transport-error':
@@ -311,15 +311,30 @@ export function createWorkload(spec: WorkloadSpec, options: CreateWorkloadOption
   };
 }
 
-/** The service's error code from an error body `{"error": {"code": ...}}`, if it is one. */
-export function serviceErrorCode(body: string): string | undefined {
+export interface ServiceErrorBody {
+  code: string;
+  details?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** The service's error from a body `{"error": {"code": ..., "details"?: {...}}}`, if it is one. */
+export function serviceError(body: string): ServiceErrorBody | undefined {
   try {
     const parsed: unknown = JSON.parse(body);
-    if (isRecord(parsed) && isRecord(parsed.error) && typeof parsed.error.code === 'string') return parsed.error.code;
+    if (isRecord(parsed) && isRecord(parsed.error) && typeof parsed.error.code === 'string') {
+      return { code: parsed.error.code, details: isRecord(parsed.error.details) ? parsed.error.details : undefined };
+    }
   } catch {
     /* not JSON: no code */
   }
   return undefined;
+}
+
+/** The copy's state from a rejection's details, when it is about `bookId` and well-formed. */
+function seenBook(details: Readonly<Record<string, unknown>> | undefined, bookId: string): SeenBook | undefined {
+  const book = details?.book;
+  if (!isRecord(book) || book.id !== bookId || typeof book.inCirculation !== 'boolean') return undefined;
+  if (book.lentTo !== null && typeof book.lentTo !== 'string') return undefined;
+  return { inCirculation: book.inCirculation, lentTo: book.lentTo };
 }
 
 export interface SnapshotOptions {

@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
-import { EsbenchError, ERROR_CATALOGUE, fromDatabaseError, type ErrorCode } from '../core/errors.ts';
+import { DomainRejection, EsbenchError, ERROR_CATALOGUE, fromDatabaseError, type ErrorCode } from '../core/errors.ts';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
@@ -30,9 +30,11 @@ export function toEsbenchError(error: FastifyError | Error): EsbenchError {
   return fromDatabaseError(error);
 }
 
-function errorBody(e: EsbenchError): { error: { code: ErrorCode; message: string } } {
+function errorBody(e: EsbenchError): { error: { code: ErrorCode; message: string; details?: Readonly<Record<string, unknown>> } } {
   // Internal messages may carry SQL or driver details: clients get the catalogue's summary only.
-  return { error: { code: e.code, message: e.code === 'INTERNAL' ? ERROR_CATALOGUE.INTERNAL.summary : e.message } };
+  const message = e.code === 'INTERNAL' ? ERROR_CATALOGUE.INTERNAL.summary : e.message;
+  // Only a business rejection's details go out: the state its own command decided on.
+  return { error: { code: e.code, message, ...(e instanceof DomainRejection && e.details ? { details: e.details } : {}) } };
 }
 
 /**

@@ -35,9 +35,22 @@ export interface PoolObserver {
   statement?(pool: PoolName, statement: string, ms: number, ok: boolean): void;
 }
 
+/** One named statement; the name tags the SQL for pg_stat_statements and labels metrics. */
+export interface Statement {
+  name: string;
+  text: string;
+  values?: unknown[];
+}
+
 export interface Session {
   /** Runs one named statement; the name tags the SQL for pg_stat_statements and labels metrics. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(name: string, text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  /**
+   * Sends every statement at once (pg's pipeline mode) and waits for all of them: one round trip.
+   * The server still runs them one after the other, each with its own snapshot. Throws the first
+   * statement's error (later ones then fail with 25P02 inside a transaction block).
+   */
+  pipeline(statements: readonly Statement[]): Promise<pg.QueryResult[]>;
 }
 
 export interface PoolStats {
@@ -70,6 +83,9 @@ export function tagSql(name: string, text: string): string {
   return `${text} /* esbench:${name} */`;
 }
 
+const BEGIN: Statement = { name: 'begin', text: 'BEGIN' };
+const COMMIT: Statement = { name: 'commit', text: 'COMMIT' };
+
 export class DbPool {
   readonly name: PoolName;
   readonly config: Readonly<PoolConfig>;
@@ -93,6 +109,9 @@ export class DbPool {
       statement_timeout: config.statementTimeoutMs || undefined,
       query_timeout: config.statementTimeoutMs ? config.statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS : undefined,
       application_name: `esbench_${name}_pool`,
+      // Lets pipelinedTransaction send a whole transaction in one write. Statements awaited one by
+      // one behave exactly as without it. (No COPY or cursors on these pools: pg refuses them here.)
+      pipeline: true,
     });
     // An idle client's connection dropped (crash, restart): pg-pool removes it; don't crash the process.
     this.pool.on('error', () => {});
@@ -154,6 +173,20 @@ export class DbPool {
       broken ??= e;
     };
     client.on('error', onConnectionError);
+    const markBroken = (e: unknown): void => {
+      const code = (e as { code?: string }).code;
+      // Connection-level failures (no SQLSTATE: a socket error or pg's "Connection terminated";
+      // or a SQLSTATE that ends the session): do not return this client to the pool.
+      if (!isSqlState(code) || code.startsWith('57P') || code.startsWith('08') || code === '25P03') broken ??= e as Error;
+    };
+    const record = (name: string, ms: number, ok: boolean): void => {
+      if (timing) {
+        timing.statements += 1;
+        const key = `${this.name}.${name}`;
+        timing.calls.set(key, (timing.calls.get(key) ?? 0) + 1);
+      }
+      this.observer.statement?.(this.name, name, ms, ok);
+    };
     const session: Session = {
       query: async <R extends pg.QueryResultRow>(name: string, text: string, values?: unknown[]) => {
         // A broken connection answers nothing more: fail now (e.g. the ROLLBACK after a statement
@@ -166,21 +199,53 @@ export class DbPool {
           ok = true;
           return r;
         } catch (e) {
-          const code = (e as { code?: string }).code;
-          // Connection-level failures (no SQLSTATE: a socket error or pg's "Connection terminated";
-          // or a SQLSTATE that ends the session): do not return this client to the pool.
-          if (!isSqlState(code) || code.startsWith('57P') || code.startsWith('08') || code === '25P03') broken ??= e as Error;
+          markBroken(e);
           throw fromDatabaseError(e);
         } finally {
           const ms = now() - s0;
-          if (timing) {
-            timing.dbMs += ms;
-            timing.statements += 1;
-            const key = `${this.name}.${name}`;
-            timing.calls.set(key, (timing.calls.get(key) ?? 0) + 1);
-          }
-          this.observer.statement?.(this.name, name, ms, ok);
+          if (timing) timing.dbMs += ms;
+          record(name, ms, ok);
         }
+      },
+      pipeline: async (statements) => {
+        if (broken) throw fromDatabaseError(broken);
+        const s0 = now();
+        // Results arrive in order; each statement is charged the time from the previous result to
+        // its own, so the per-statement figures add up to the pipeline's round trip.
+        let last = s0;
+        const settle = (name: string, ok: boolean): void => {
+          const t = now();
+          record(name, t - last, ok);
+          last = t;
+        };
+        // In pipeline mode each query is written as it is submitted; corked, the whole batch
+        // leaves in one write. Syscalls are what a round trip costs most on a small (virtualized)
+        // machine, for both this process and the backend it wakes.
+        const stream = (client as unknown as pg.Client).connection.stream;
+        stream.cork();
+        let sent: Array<Promise<pg.QueryResult>>;
+        try {
+          sent = statements.map((st) =>
+            client.query(tagSql(st.name, st.text), st.values).then(
+              (r) => {
+                settle(st.name, true);
+                return r;
+              },
+              (e: unknown) => {
+                settle(st.name, false);
+                markBroken(e);
+                throw e;
+              },
+            ),
+          );
+        } finally {
+          stream.uncork();
+        }
+        const settled = await Promise.allSettled(sent);
+        if (timing) timing.dbMs += now() - s0;
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw fromDatabaseError(failed.reason);
+        return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
       },
     };
     try {
@@ -198,13 +263,27 @@ export class DbPool {
     return this.withSession((s) => s.query<R>(name, text, values), timing);
   }
 
+  /**
+   * BEGIN, `statements`, COMMIT in one round trip (pipeline mode): for a transaction whose
+   * statements do not depend on each other's results. Returns the statements' results. A failing
+   * statement aborts the transaction (its COMMIT then answers ROLLBACK) and its error is thrown.
+   */
+  async pipelinedTransaction(statements: readonly Statement[], timing?: Timing): Promise<pg.QueryResult[]> {
+    return this.withSession(async (s) => {
+      const results = await s.pipeline([BEGIN, ...statements, COMMIT]);
+      // Defensive: every failure above throws; a COMMIT that answers ROLLBACK committed nothing.
+      if (results.at(-1)?.command !== 'COMMIT') throw new EsbenchError('INTERNAL', 'the transaction was rolled back');
+      return results.slice(1, -1);
+    }, timing);
+  }
+
   /** BEGIN … COMMIT around fn; ROLLBACK when it throws. */
   transaction<T>(fn: (session: Session) => Promise<T>, timing?: Timing): Promise<T> {
     return this.withSession(async (s) => {
-      await s.query('begin', 'BEGIN');
+      await s.query(BEGIN.name, BEGIN.text);
       try {
         const result = await fn(s);
-        await s.query('commit', 'COMMIT');
+        await s.query(COMMIT.name, COMMIT.text);
         return result;
       } catch (e) {
         await s.query('rollback', 'ROLLBACK').catch(() => {});

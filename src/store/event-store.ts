@@ -26,7 +26,7 @@
  */
 import { ConcurrencyConflict } from '../core/errors.ts';
 import type { AppendStrategyName } from '../core/config.ts';
-import type { DbPool, Session, Timing } from './db-pool.ts';
+import type { DbPool, Statement, Timing } from './db-pool.ts';
 import { compileFilter, type Filter, type JsonObject } from './filter.ts';
 import { appendLocks, readLocks, type LockSet, type NewEvent } from './lock-keys.ts';
 
@@ -109,8 +109,9 @@ function eventArrays(events: readonly NewEvent[]): [string[], string[], string[]
   return [events.map((e) => e.type), events.map((e) => JSON.stringify(e.payload)), events.map((e) => JSON.stringify(e.metadata ?? {}))];
 }
 
-async function lock(session: Session, locks: LockSet): Promise<void> {
-  if (locks.keys.length > 0) await session.query('lock_keys', SQL.lockKeys, [locks.keys, locks.exclusive]);
+/** The statement that takes `locks` (none when the set is empty). */
+function lockStatements(locks: LockSet): Statement[] {
+  return locks.keys.length > 0 ? [{ name: 'lock_keys', text: SQL.lockKeys, values: [locks.keys, locks.exclusive] }] : [];
 }
 
 export interface QueryOptions {
@@ -131,15 +132,14 @@ export class EventStore {
   /** Query on `pool` (the primary unless a read model passes the replica's). */
   async query(filter: Filter, options: QueryOptions = {}, pool: DbPool = this.primary): Promise<QueryResult> {
     const { where, params } = compileFilter(filter);
-    const text = SQL.query(where);
-    const run = async (s: Session) => (await s.query<EventRow>('query', text, params)).rows.map(toEvent);
+    const query: Statement = { name: 'query', text: SQL.query(where), values: params };
     const consistent = (options.consistent ?? pool === this.primary) && this.strategy === 'safe';
-    const events = consistent
-      ? await pool.transaction(async (s) => {
-          await lock(s, readLocks(filter));
-          return run(s);
-        }, options.timing)
-      : await pool.withSession(run, options.timing);
+    // Consistent: BEGIN, lock, query, COMMIT in one round trip. The query's snapshot is still taken
+    // after the locks are granted: the server runs pipelined statements one after the other.
+    const rows = consistent
+      ? ((await pool.pipelinedTransaction([...lockStatements(readLocks(filter)), query], options.timing)).at(-1)?.rows as EventRow[])
+      : (await pool.query<EventRow>(query.name, query.text, query.values, options.timing)).rows;
+    const events = rows.map(toEvent);
     return { events, version: events.at(-1)?.sequenceNumber ?? 0 };
   }
 
@@ -150,16 +150,10 @@ export class EventStore {
 
   private async safeAppend(events: readonly NewEvent[], condition: AppendCondition, timing?: Timing): Promise<AppendResult> {
     const { where, params } = compileFilter(condition.filter, 5);
-    const text = SQL.appendChecked(where);
-    const row = await this.primary.transaction(async (s) => {
-      await lock(s, appendLocks(condition.filter, events));
-      const r = await s.query<{ newer: string | null; inserted: string[] }>('append', text, [
-        ...eventArrays(events),
-        condition.expectedVersion,
-        ...params,
-      ]);
-      return r.rows[0];
-    }, timing);
+    const append: Statement = { name: 'append', text: SQL.appendChecked(where), values: [...eventArrays(events), condition.expectedVersion, ...params] };
+    // BEGIN, lock, check + insert, COMMIT in one round trip; acknowledged only after COMMIT answered.
+    const results = await this.primary.pipelinedTransaction([...lockStatements(appendLocks(condition.filter, events)), append], timing);
+    const row = results.at(-1)?.rows[0] as { newer: string | null; inserted: string[] } | undefined;
     if (!row || row.newer !== null) throw new ConcurrencyConflict(condition.expectedVersion, Number(row?.newer ?? -1));
     const sequenceNumbers = row.inserted.map(Number);
     return { sequenceNumbers, version: sequenceNumbers.at(-1) ?? condition.expectedVersion };

@@ -1,6 +1,9 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcurrencyConflict } from '../../src/core/errors.ts';
-import { EventStore, type NewEvent } from '../../src/store/event-store.ts';
+import { Timing } from '../../src/store/db-pool.ts';
+import { EventStore, SQL, type NewEvent } from '../../src/store/event-store.ts';
+import { appendLocks } from '../../src/store/lock-keys.ts';
 import type { Filter } from '../../src/store/filter.ts';
 import { storeFixture, waitFor, type StoreFixture } from '../helpers/store.ts';
 
@@ -11,6 +14,7 @@ beforeAll(async () => {
 afterAll(async () => fx.close());
 
 const book = (id: string): Filter => ({ items: [{ types: ['Lent', 'Added'], payload: { anyOf: [{ BookID: id }] } }] });
+const INSERT = 'INSERT INTO events (event_type, payload) VALUES ($1, $2::jsonb)';
 const ev = (type: string, payload: Record<string, string>): NewEvent => ({ type, payload });
 
 describe('event store', () => {
@@ -88,5 +92,50 @@ describe('event store', () => {
     expect(q.events).toHaveLength(1);
     expect(q.events[0]?.type).toBe(hostile);
     expect(q.version).toBe(r.version);
+  });
+
+  it('safe: a consistent read waits for an in-flight append to its boundary (no sequence gap), in one round trip', async () => {
+    const store = new EventStore(fx.primary, 'safe');
+    const id = 'gap-1';
+    const first = ev('Added', { BookID: id });
+    // An append in flight: locks taken and its row inserted (sequence number assigned), not committed.
+    const writer = new pg.Client({ connectionString: fx.db.primaryUrl });
+    await writer.connect();
+    try {
+      const locks = appendLocks(book(id), [first]);
+      await writer.query('BEGIN');
+      await writer.query(SQL.lockKeys, [locks.keys, locks.exclusive]);
+      await writer.query(INSERT, ['Added', JSON.stringify(first.payload)]);
+      // A later event of the same boundary commits first (written without locks): its sequence
+      // number is higher than the in-flight one's.
+      await fx.primary.query('insert_later', INSERT, ['Lent', JSON.stringify({ BookID: id, ReaderID: 'r' })]);
+      const timing = new Timing();
+      const reading = store.query(book(id), { timing });
+      setTimeout(() => void writer.query('COMMIT'), 300);
+      const q = await reading;
+      // Without the wait the read would see only the later event and return its version, and an
+      // append checking "nothing newer than that" would miss the first one.
+      expect(q.events.map((e) => e.type)).toEqual(['Added', 'Lent']);
+      expect(timing.statements).toBe(4); // BEGIN, lock_keys, query, COMMIT
+      expect(timing.calls.get('primary.lock_keys')).toBe(1);
+    } finally {
+      await writer.query('ROLLBACK').catch(() => {});
+      await writer.end();
+    }
+  });
+
+  it('a failing statement of a pipelined transaction rolls it back and its own error is thrown', async () => {
+    const store = new EventStore(fx.primary, 'safe');
+    const before = await store.query(book('pipe-fail'));
+    await expect(
+      fx.primary.pipelinedTransaction([
+        { name: 'insert', text: INSERT, values: ['Added', JSON.stringify({ BookID: 'pipe-fail' })] },
+        { name: 'fail', text: 'SELECT 1 / $1::int', values: [0] },
+      ]),
+    ).rejects.toMatchObject({ message: expect.stringContaining('division by zero') });
+    expect(await store.query(book('pipe-fail'))).toEqual(before);
+    // The connection is usable afterwards, outside any transaction.
+    const r = await fx.primary.query<{ tx: string | null }>('probe', 'SELECT txid_current_if_assigned()::text AS tx');
+    expect(r.rows[0]?.tx).toBeNull();
   });
 });

@@ -20,9 +20,14 @@ describe('service: library commands', () => {
     expect(lend.json()).toMatchObject({ retries: 0 });
     const again = await post('/library/commands/lend-book-copy', { bookId: 'book-1', readerId: 'reader-1' });
     expect(again.statusCode).toBe(422);
-    expect(again.json().error.code).toBe('BOOK_ALREADY_LENT');
+    // The rejection says what the decision saw (docs/service-api.md).
+    expect(again.json().error).toEqual({
+      code: 'BOOK_ALREADY_LENT',
+      message: 'book copy book-1 is already lent',
+      details: { book: { id: 'book-1', inCirculation: true, lentTo: 'reader-1' } },
+    });
     const cancel = await post('/library/commands/cancel-reader', { readerId: 'reader-1' });
-    expect(cancel.json().error.code).toBe('READER_HAS_BOOKS');
+    expect(cancel.json().error).toMatchObject({ code: 'READER_HAS_BOOKS', details: { reader: { id: 'reader-1', registered: true, books: 1 } } });
     const wrongReturn = await post('/library/commands/return-book-copy', { bookId: 'book-1', readerId: 'reader-2' });
     expect(wrongReturn.json().error.code).toBe('BOOK_NOT_LENT_TO_READER');
     expect((await post('/library/commands/return-book-copy', { bookId: 'book-1', readerId: 'reader-1' })).statusCode).toBe(201);

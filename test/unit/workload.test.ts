@@ -9,7 +9,15 @@ class FakeLibrary {
   readonly inCirculation = new Set<string>();
   readonly lentTo = new Map<string, string>();
 
-  answer(req: PlannedRequest): { status: number; errorCode?: string } {
+  /** Answers like the service, rejections with the copy's state in `details` as the service sends it. */
+  answer(req: PlannedRequest): { status: number; errorCode?: string; errorDetails?: Record<string, unknown> } {
+    const a = this.decide(req);
+    if (a.status < 400) return a;
+    const b = (JSON.parse(req.body ?? '{}') as { bookId: string }).bookId;
+    return { ...a, errorDetails: { book: { id: b, inCirculation: this.inCirculation.has(b), lentTo: this.lentTo.get(b) ?? null } } };
+  }
+
+  private decide(req: PlannedRequest): { status: number; errorCode?: string } {
     const body = JSON.parse(req.body ?? '{}') as { bookId: string; readerId?: string };
     const b = body.bookId;
     const held = (r: string) => [...this.lentTo.values()].filter((x) => x === r).length;
@@ -83,6 +91,41 @@ describe('workloads', () => {
     expect(m.unknown).toBeLessThanOrEqual(3);
     expect(Math.abs(m.lent - library.lentTo.size)).toBeLessThanOrEqual(m.unknown);
     expect(Math.abs(m.lent + m.available - library.inCirculation.size)).toBeLessThanOrEqual(m.unknown);
+  });
+
+  it('recovers from timeouts: copies set aside as unknown are learnt back from the answers about them', () => {
+    const library = new FakeLibrary();
+    const inCirculation = Array.from({ length: 300 }, (_, i) => `book-${i + 1}`);
+    inCirculation.forEach((b) => library.inCirculation.add(b));
+    const spec = { ...WORKLOAD_PRESETS.study, books: 300, readers: 30 };
+    const w = createWorkload(spec, { snapshot: { inCirculation, lent: {} } });
+    const rng = createRng(3);
+    const round = (timeoutShare: number): { ok: number; all: number } => {
+      let ok = 0;
+      const inFlight = Array.from({ length: 20 }, () => w.next(rng));
+      for (const req of inFlight) {
+        const a = library.answer(req);
+        if (a.status < 300) ok += 1;
+        // An overloaded service: the command was applied, but the client gave up first.
+        if (rng() < timeoutShare) w.complete(req, { kind: 'timeout' });
+        else w.complete(req, { kind: 'response', status: a.status, errorCode: a.errorCode, errorDetails: a.errorDetails });
+      }
+      return { ok, all: inFlight.length };
+    };
+    for (let i = 0; i < 150; i++) round(0.5);
+    expect(w.stats().model!.unknown).toBeGreaterThan(40); // a good part of the library set aside
+    for (let i = 0; i < 100; i++) round(0);
+    let ok = 0;
+    let all = 0;
+    for (let i = 0; i < 50; i++) {
+      const r = round(0);
+      ok += r.ok;
+      all += r.all;
+    }
+    const m = w.stats().model!;
+    expect(m.unknown).toBeLessThan(5);
+    expect(ok / all).toBeGreaterThan(0.95);
+    expect(Math.abs(m.lent - library.lentTo.size)).toBeLessThanOrEqual(m.unknown);
   });
 
   it('reads weights from flags and files, and rejects what it does not know', () => {
