@@ -2,6 +2,8 @@
 export interface BenchContext {
   primaryUrl: string;
   replicaUrl: string;
+  /** The bench's own cluster: trials count its CPU too. */
+  embedded: { pidOf(node: 'primary' | 'replica'): number | null };
   /** Shorter runs (for a smoke check); the README figures come from full runs. */
   quick: boolean;
   /** TRUNCATE and seed a rule-consistent library history of n events (1000 books x 100 readers). */

@@ -40,6 +40,7 @@ try {
   const ctx: BenchContext = {
     primaryUrl,
     replicaUrl: urlFor(state.ports.replica),
+    embedded: cluster,
     quick: values.quick ?? false,
     progress: (l) => console.error(l),
     async reseed(events, options = {}) {

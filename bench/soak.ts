@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --minutes 10 --rate 300 --warmup 60 --events 126000 --results results]`
+ * `npm run soak [-- --minutes 10 --rate 300 --warmup 60 --events 126000 --gin-fastupdate off --results results]`
  * (issue 5, "Load held"; not part of `npm test`).
  *
  * The study workload held at a fixed rate for a long time on a private embedded cluster (a
@@ -10,9 +10,10 @@
  *    portable), falling back to VmRSS in /proc/<pid>/status on Linux if a scrape fails;
  *  - the generator (this process): process.memoryUsage().rss.
  *
- * CPU time of both processes is read at the same moments (esbench_process_cpu_seconds_total,
- * process.cpuUsage()) and the machine's load average is recorded: on a shared 2-core box a
- * failed soak is often a starved one, and the figures say so.
+ * CPU over the measured window comes from the trial (observe/cpu-meter.ts): the service, this
+ * process, and each PostgreSQL node's whole process tree (/proc), per request, with the rate at
+ * which they would fill every CPU. The machine's load average is recorded too: on a shared 2-core
+ * box a failed soak is usually a starved one, and the figures say so.
  *
  * Pass criteria (measured window = after the warm-up):
  *  - 0 errors: 5xx + transport errors + timeouts + other statuses + requests the generator dropped.
@@ -33,6 +34,7 @@ import { request } from 'undici';
 import { EmbeddedCluster, urlFor } from '../src/cluster/embedded-cluster.ts';
 import { seedLibrary } from '../src/domain/seed.ts';
 import type { SecondRecord } from '../src/load/latency-recorder.ts';
+import { printCpuWindow } from '../src/report/cpu-printer.ts';
 import { createRunDir, openResultsRoot, writeJson } from '../src/report/results-dir.ts';
 import { applySchema } from '../src/store/schema.ts';
 import { runTrial, trialConfig, type TrialResult } from '../src/tuner/trial.ts';
@@ -57,6 +59,13 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '60' },
     events: { type: 'string', default: '126000' },
     results: { type: 'string', default: 'results' },
+    /**
+     * Off by default: the study's own fix, and measured here (100 req/s, 126K events): with it on,
+     * the GIN pending list grew to 4,000 entries in 40 s (autovacuum_naptime 2 min), every boundary
+     * query scans all of them (3.5 ms vs 1.3 ms), and the primary spent 6.8 instead of 5.1 ms of
+     * CPU per command.
+     */
+    'gin-fastupdate': { type: 'string', default: 'off' },
   },
 });
 function positive(flag: string, raw: string | undefined, allowZero = false): number {
@@ -72,6 +81,12 @@ const rate = positive('rate', values.rate);
 const warmupS = positive('warmup', values.warmup, true);
 const events = Math.round(positive('events', values.events));
 const resultsRoot = values.results ?? 'results';
+const ginFastupdateFlag = values['gin-fastupdate'];
+if (ginFastupdateFlag !== 'on' && ginFastupdateFlag !== 'off') {
+  console.error(`soak: --gin-fastupdate must be on or off (got '${ginFastupdateFlag}')`);
+  process.exit(2);
+}
+const ginFastupdate = ginFastupdateFlag === 'on';
 const durationMs = Math.round(minutes * 60_000);
 if (durationMs < 10_000) {
   console.error('soak: --minutes must give a measured window of at least 10 s');
@@ -85,31 +100,25 @@ interface RssSample {
   /** Epoch ms. */
   at: number;
   generatorRss: number;
-  /** CPU time (user + system) of this process so far, s. */
-  generatorCpuSeconds: number;
   serviceRss: number | null;
   serviceSource: 'metrics' | 'proc' | null;
-  /** From the service's /metrics; null when only /proc could be read. */
-  serviceCpuSeconds: number | null;
 }
 
 const RSS_METRIC = /^esbench_process_resident_memory_bytes\s+([0-9.eE+]+)\s*$/m;
-const CPU_METRIC = /^esbench_process_cpu_seconds_total\s+([0-9.eE+]+)\s*$/m;
 
-async function serviceRss(service: { url: string; pid: number }): Promise<{ bytes: number; cpuSeconds: number | null; source: 'metrics' | 'proc' } | null> {
+async function serviceRss(service: { url: string; pid: number }): Promise<{ bytes: number; source: 'metrics' | 'proc' } | null> {
   try {
     const r = await request(`${service.url}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000 });
     const text = await r.body.text();
     const m = r.statusCode === 200 ? RSS_METRIC.exec(text) : null;
-    const cpu = r.statusCode === 200 ? CPU_METRIC.exec(text) : null;
-    if (m) return { bytes: Number(m[1]), cpuSeconds: cpu ? Number(cpu[1]) : null, source: 'metrics' };
+    if (m) return { bytes: Number(m[1]), source: 'metrics' };
   } catch {
     /* fall through to /proc */
   }
   if (process.platform !== 'linux') return null;
   try {
     const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${service.pid}/status`, 'utf8'));
-    return kb ? { bytes: Number(kb[1]) * 1024, cpuSeconds: null, source: 'proc' } : null;
+    return kb ? { bytes: Number(kb[1]) * 1024, source: 'proc' } : null;
   } catch {
     return null;
   }
@@ -122,18 +131,14 @@ function startRssSampler(service: { url: string; pid: number }, samples: RssSamp
     if (pending) return;
     const at = Date.now();
     const generatorRss = process.memoryUsage().rss;
-    const cpu = process.cpuUsage();
-    const generatorCpuSeconds = (cpu.user + cpu.system) / 1e6;
     pending = serviceRss(service)
       .then(
         (s) =>
           void samples.push({
             at,
             generatorRss,
-            generatorCpuSeconds,
             serviceRss: s?.bytes ?? null,
             serviceSource: s?.source ?? null,
-            serviceCpuSeconds: s?.cpuSeconds ?? null,
           }),
       )
       .finally(() => (pending = undefined));
@@ -189,32 +194,7 @@ function rssGrowth(samples: RssSample[], which: 'service' | 'generator', from: n
   };
 }
 
-interface CpuUse {
-  /** Cores used on average over the measured window (1 = one core busy). */
-  serviceCores: number | null;
-  generatorCores: number | null;
-  /** Service CPU per completed request, ms. */
-  serviceMsPerRequest: number | null;
-}
-
-/** CPU between the first and last samples inside the window (the window's own sample pair). */
-function cpuUse(samples: RssSample[], from: number, to: number, completed: number): CpuUse {
-  const inside = samples.filter((s) => s.at >= from && s.at <= to);
-  const a = inside[0];
-  const b = inside.at(-1);
-  if (!a || !b || b.at <= a.at) return { serviceCores: null, generatorCores: null, serviceMsPerRequest: null };
-  const wall = (b.at - a.at) / 1000;
-  const service = a.serviceCpuSeconds !== null && b.serviceCpuSeconds !== null ? b.serviceCpuSeconds - a.serviceCpuSeconds : null;
-  // Requests completed in that part of the window, pro rata (the counters cover the whole window).
-  const share = completed * (wall / ((to - from) / 1000));
-  return {
-    serviceCores: service === null ? null : service / wall,
-    generatorCores: (b.generatorCpuSeconds - a.generatorCpuSeconds) / wall,
-    serviceMsPerRequest: service === null || share <= 0 ? null : (service * 1000) / share,
-  };
-}
-
-function evaluate(trial: TrialResult, rss: RssSample[]): { criteria: Criterion[]; growth: RssGrowth[]; errors: Record<string, number>; cpu: CpuUse | null } {
+function evaluate(trial: TrialResult, rss: RssSample[]): { criteria: Criterion[]; growth: RssGrowth[]; errors: Record<string, number> } {
   const load = trial.load;
   const c = load.counters;
   const errors = { http5xx: c.http5xx, transportErrors: c.transportErrors, timeouts: c.timeouts, httpOther: c.httpOther, dropped: c.dropped };
@@ -242,8 +222,7 @@ function evaluate(trial: TrialResult, rss: RssSample[]): { criteria: Criterion[]
         }))
       : [{ name: 'rss', ok: false, text: 'RSS not evaluated: the measured window never started' }]),
   ];
-  const cpu = from !== null && to !== null ? cpuUse(rss, from, to, c.completed) : null;
-  return { criteria, growth, errors, cpu };
+  return { criteria, growth, errors };
 }
 
 // ---- the run
@@ -274,7 +253,7 @@ function cleanup(): Promise<void> {
 
 const startedAt = new Date().toISOString();
 const loadAverageAtStart = os.loadavg();
-const soakConfig = { minutes, rate, warmupSeconds: warmupS, events, workload: 'study', rssIntervalMs: RSS_INTERVAL_MS, observerIntervalMs: OBSERVER_INTERVAL_MS };
+const soakConfig = { minutes, rate, warmupSeconds: warmupS, events, ginFastupdate, workload: 'study', rssIntervalMs: RSS_INTERVAL_MS, observerIntervalMs: OBSERVER_INTERVAL_MS };
 const rss: RssSample[] = [];
 let exitCode = 0;
 try {
@@ -286,7 +265,7 @@ try {
   const client = new pg.Client({ connectionString: primaryUrl });
   await client.connect();
   try {
-    await applySchema(client, { ginFastupdate: true });
+    await applySchema(client, { ginFastupdate });
     let lastPrint = 0;
     const r = await seedLibrary(client, {
       events,
@@ -334,7 +313,7 @@ try {
   let trial: TrialResult;
   try {
     trial = await runTrial(
-      { primaryUrl, replicaUrl },
+      { primaryUrl, replicaUrl, embedded: cluster },
       trialConfig({ rate, durationMs, warmupMs: Math.round(warmupS * 1000), sampleIntervalMs: OBSERVER_INTERVAL_MS }),
       process.env,
       {
@@ -352,7 +331,7 @@ try {
     await stopRss?.();
   }
 
-  const { criteria, growth, errors, cpu } = evaluate(trial, rss);
+  const { criteria, growth, errors } = evaluate(trial, rss);
   const loadAverageAtEnd = os.loadavg();
   const load = trial.load;
   const warmupCounters = load.seconds.filter((s) => s.phase === 'warmup').reduce(
@@ -374,7 +353,7 @@ try {
     errors,
     warmupErrors: warmupCounters,
     rss: { intervalMs: RSS_INTERVAL_MS, growth, samples: rss },
-    cpu,
+    cpu: trial.cpu,
     machineLoadAverage: { start: loadAverageAtStart, end: loadAverageAtEnd },
     trial,
   });
@@ -383,12 +362,12 @@ try {
   const out = [
     '',
     `soak: study workload, ${rate} req/s target, ${clock(durationMs / 1000)} measured after ${warmupS} s of warm-up${trial.partial ? ' (PARTIAL: interrupted)' : ''}`,
-    `  machine: ${trial.machine.cpus} cpus, ${trial.machine.memGiB} GiB, node ${trial.machine.node}; store seeded with ${events} events + snapshots`,
+    `  machine: ${trial.machine.cpus} cpus, ${trial.machine.memGiB} GiB, node ${trial.machine.node}; store seeded with ${events} events + snapshots; GIN fastupdate ${ginFastupdate ? 'on' : 'off'}`,
     `  requests (window): sent ${load.counters.sent}, ok ${load.counters.ok}, 4xx ${load.counters.http4xx}, 5xx ${load.counters.http5xx}, transport ${load.counters.transportErrors}, timeouts ${load.counters.timeouts}, dropped ${load.counters.dropped}`,
     `  warm-up (not judged): 5xx ${warmupCounters.http5xx}, transport ${warmupCounters.transportErrors}, timeouts ${warmupCounters.timeouts}`,
     `  client latency (from the intended send): p50 ${lat.p50?.toFixed(2) ?? '-'} ms, p99 ${lat.p99?.toFixed(2) ?? '-'} ms, max ${lat.max?.toFixed(2) ?? '-'} ms`,
     `  RSS samples: ${rss.length} every ${RSS_INTERVAL_MS / 1000} s (service via ${[...new Set(rss.map((s) => s.serviceSource ?? 'none'))].join('/')})`,
-    `  CPU (window): service ${cpu?.serviceCores?.toFixed(2) ?? '-'} cores (${cpu?.serviceMsPerRequest?.toFixed(2) ?? '-'} ms per completed request), generator ${cpu?.generatorCores?.toFixed(2) ?? '-'} cores`,
+    ...printCpuWindow(trial.cpu).slice(1),
     `  machine load average (1 min): ${loadAverageAtStart[0]!.toFixed(2)} at start, ${loadAverageAtEnd[0]!.toFixed(2)} at the end, on ${trial.machine.cpus} cpus (it counts every process on the machine)`,
     '',
     ...criteria.map((c) => `  ${c.ok ? 'PASS' : 'FAIL'}  ${c.name.padEnd(14)} ${c.text}`),

@@ -1,4 +1,5 @@
 /** The terminal summary of a run: every figure labelled with what it measures and where. */
+import { printCpuWindow } from './cpu-printer.ts';
 import type { SloVerdict } from '../analysis/slo.ts';
 import type { SplitRow } from '../analysis/split.ts';
 import type { TrialResult } from '../tuner/trial.ts';
@@ -81,6 +82,7 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
       if (top.length > 0) out.push(`  ${w.node} statements (pg_stat_statements): ${top.map((s) => `${s.name} ${s.calls}× ${ms(s.meanExecMs, 3)} ms`).join(', ')}`);
     }
   }
+  out.push(...printCpuWindow(r.cpu));
   const sp = r.spikes;
   for (const o of sp.outages) {
     out.push('', `OUTAGE: ${o.node} could not be observed for ${((o.to - o.from) / 1000).toFixed(1)} s from ${new Date(o.from).toISOString()} (${o.failedSamples} failed samples: ${o.firstError})`);

@@ -10,6 +10,7 @@ import { runPaced, STUDY_CONCURRENCY, type EngineWarning, type LiveStatus, type 
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import { startServiceProcess } from '../load/service-process.ts';
 import { createWorkload, fetchLibrarySnapshot, resolveWorkloadSpec, type WorkloadSpec } from '../load/workload.ts';
+import { cpuWindow, readCpu, type CpuReading, type CpuTargets, type CpuWindow } from '../observe/cpu-meter.ts';
 import { startObservation, type Observation, type ObservationResult } from '../observe/observation.ts';
 import { computeSplit, type SplitResult } from '../analysis/split.ts';
 import { detectSpikes, type SpikeReport } from '../analysis/spikes.ts';
@@ -67,6 +68,8 @@ export interface TrialResult {
   split: SplitResult;
   /** Latency spikes of the measured window and what the observer saw during each. */
   spikes: SpikeReport;
+  /** CPU per process over the measured window; null if the window never started. */
+  cpu: CpuWindow | null;
 }
 
 export interface TrialHooks {
@@ -94,8 +97,15 @@ function poolArgs(prefix: '' | 'replica-', p: PoolConfig): string[] {
   return a;
 }
 
+/** Where the trial runs; `embedded` (our own cluster) lets it count PostgreSQL's CPU too. */
+export interface TrialTarget {
+  primaryUrl: string;
+  replicaUrl: string;
+  embedded?: { pidOf(node: 'primary' | 'replica'): number | null } | undefined;
+}
+
 export async function runTrial(
-  cluster: { primaryUrl: string; replicaUrl: string },
+  cluster: TrialTarget,
   config: TrialConfig,
   env: Readonly<Record<string, string | undefined>>,
   hooks: TrialHooks = {},
@@ -126,6 +136,12 @@ export async function runTrial(
       return undefined;
     });
   };
+  const cpuTargets: CpuTargets = {
+    servicePid: service.pid,
+    ...(cluster.embedded ? { postgres: { primary: cluster.embedded.pidOf('primary'), replica: cluster.embedded.pidOf('replica') } } : {}),
+  };
+  let cpuStart: CpuReading | undefined;
+  let cpuEnd: CpuReading | undefined;
   try {
     // Inside the try: a throwing hook still stops the service.
     hooks.onServiceStarted?.({ url: service.url, pid: service.pid });
@@ -148,10 +164,15 @@ export async function runTrial(
         onProgress: (s, live) => hooks.onSecond?.(s, live),
         ...(hooks.onWarning ? { onWarning: hooks.onWarning } : {}),
         onPhase: (phase) => {
-          if (phase === 'measure') observe();
+          if (phase === 'measure') {
+            cpuStart = readCpu(cpuTargets);
+            observe();
+          }
+          if (phase === 'drain') cpuEnd = readCpu(cpuTargets);
         },
       });
     } else {
+      cpuStart = readCpu(cpuTargets);
       observe();
       load = await runAutocannon({
         url: service.url,
@@ -164,6 +185,8 @@ export async function runTrial(
         ...(hooks.signal ? { signal: hooks.signal } : {}),
       });
     }
+    if (cpuStart && !cpuEnd) cpuEnd = readCpu(cpuTargets);
+    const cpu = cpuStart && cpuEnd ? cpuWindow(cpuStart, cpuEnd, load.counters.sent) : null;
     const started = observation ? await observation : undefined;
     const observed = started ? await started.stop().catch((e: unknown) => ((observerError = (e as Error).message), null)) : null;
     observationStopped = true;
@@ -186,6 +209,7 @@ export async function runTrial(
       observerError,
       split,
       spikes,
+      cpu,
     };
   } finally {
     // On an error path, leave no sampler connection behind.

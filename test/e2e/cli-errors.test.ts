@@ -49,6 +49,13 @@ describe('esbench CLI: help and usage errors', () => {
     fs.rmSync(results, { recursive: true, force: true });
   });
 
+  it('cluster status with nodes that do not answer → their state, passwords redacted, exit 3', async () => {
+    const r = await esbench(['cluster', 'status', '--primary-url', 'postgres://me:hunter2@127.0.0.1:1/db', '--replica-url', 'postgres://me:hunter2@127.0.0.1:2/db']);
+    expect(r.code).toBe(3);
+    expect(r.stdout.match(/unreachable/g)).toHaveLength(2);
+    expect(r.stdout + r.stderr).not.toContain('hunter2');
+  });
+
   it('a results directory that is not esbench\'s is refused and left untouched', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esb-foreign-'));
     fs.writeFileSync(path.join(dir, 'thesis.tex'), 'precious');

@@ -47,6 +47,17 @@ describe('esbench run', () => {
     const lend = saved.split.endpoints.find((e: { endpoint: string }) => e.endpoint === 'lend-book-copy');
     expect(lend.rows.find((x: { component: string }) => x.component === 'dbExecution').mean).toBeGreaterThan(0);
     expect(Math.abs(lend.residualMs)).toBeLessThan(0.5); // the parts add up to the client latency
+    // CPU per process over the window; the embedded cluster's nodes are ours, so they are counted.
+    expect(r.stdout).toMatch(/CPU during the measured window/);
+    const cpu = saved.cpu as { processes: Array<{ process: string; cpuSeconds: number | null }>; totalMsPerRequest: number };
+    const seconds = Object.fromEntries(cpu.processes.map((p) => [p.process, p.cpuSeconds]));
+    if (process.platform === 'linux') {
+      expect(seconds['postgres-primary']).toBeGreaterThan(0);
+      expect(seconds['postgres-replica']).toBeGreaterThan(0);
+      expect(seconds.service).toBeGreaterThan(0);
+    }
+    expect(seconds.generator).toBeGreaterThan(0);
+    expect(cpu.totalMsPerRequest).toBeGreaterThan(0);
   });
 
   it('exits 1 with SLO_VIOLATED when an SLO fails, still saving the run', async () => {

@@ -37,7 +37,19 @@ export async function runObservedScenario(client: pg.Client, primaryUrl: string,
   const before = await snapshotStatements(client, { node: 'primary' });
   // Faster than the default 250 ms so the VACUUM is seen in progress several times; the tests do
   // not rely on that (completions are read from counters too).
-  const primarySampler = await startSampler({ url: primaryUrl, node: 'primary', intervalMs: 25 });
+  // The newest sample that shows a checkpoint started at or after `checkpointFrom` (second
+  // resolution): the scenario waits for it instead of a fixed delay, which a starved sampler (the
+  // whole test suite on 2 cores) could outlast and end the window on an earlier checkpoint.
+  let sawForcedCheckpoint = false;
+  const primarySampler = await startSampler({
+    url: primaryUrl,
+    node: 'primary',
+    intervalMs: 25,
+    onSample: (s) => {
+      const last = s.checkpoint?.lastCheckpointAt ?? null;
+      if (t.checkpointFrom > 0 && last !== null && last >= Math.floor(t.checkpointFrom / 1000) * 1000 && s.at >= t.checkpointTo) sawForcedCheckpoint = true;
+    },
+  });
   const replicaSampler = await startSampler({ url: replicaUrl, node: 'replica', intervalMs: 100 });
   let primary: SamplerResult;
   let replica: SamplerResult;
@@ -57,6 +69,7 @@ export async function runObservedScenario(client: pg.Client, primaryUrl: string,
     await client.query('CHECKPOINT');
     t.checkpointTo = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 150));
+    for (const deadline = Date.now() + 10_000; !sawForcedCheckpoint && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 25));
   } finally {
     primary = await primarySampler.stop();
     replica = await replicaSampler.stop();

@@ -31,6 +31,7 @@ export function register(program: Command, ctx: CliContext): void {
       const handle = await openCluster(config.cluster, { start: false });
       const status = await clusterStatus(handle);
       ctx.stdout(flags.json ? `${JSON.stringify(status, null, 2)}\n` : printClusterStatus(status));
-      if (status.nodes.some((n) => n.state === 'crashed')) ctx.exitCode = 3;
+      // A node that is down (crashed, or an external URL that does not answer) is DB_UNAVAILABLE's exit code.
+      if (status.nodes.some((n) => n.state === 'crashed' || n.state === 'unreachable')) ctx.exitCode = 3;
     });
 }
