@@ -8,6 +8,7 @@
  *  - service append throughput vs pgbench running the same statements (BEGIN, esbench_lock_keys,
  *    the checked INSERT, COMMIT) with the same number of clients, closed loop, on the primary.
  */
+import { printCpuWindow } from '../src/report/cpu-printer.ts';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -101,13 +102,14 @@ export async function serverOverhead(ctx: BenchContext): Promise<BenchResult> {
     name: 'server-overhead',
     measured:
       'app overhead = service side, per request (Server-Timing total − db − pool); DB exec = pg_stat_statements; client = paced engine; study workload at 300 req/s on a 126K-event store with snapshots',
-    data: { achievedRate: load.engine === 'paced' ? load.achievedRate : null, counters: load.counters, rows },
+    data: { achievedRate: load.engine === 'paced' ? load.achievedRate : null, counters: load.counters, rows, cpu: trial.cpu },
     table: [
       `achieved ${load.engine === 'paced' ? f(load.achievedRate, 1) : '-'} req/s, ok ${load.counters.ok}, timeouts ${load.counters.timeouts}, 5xx ${load.counters.http5xx}`,
       '',
       'endpoint | n | app overhead p50 / p99 ms | server p50 / p99 ms | DB round trip mean ms | DB exec mean ms | client p99 ms',
       '--- | --- | --- | --- | --- | --- | ---',
       ...rows.map((r) => `${r.endpoint} | ${r.n} | ${f(r.appP50)} / ${f(r.appP99)} | ${f(r.serverP50)} / ${f(r.serverP99)} | ${f(r.dbRoundTripMean)} | ${f(r.dbExecMean, 3)} | ${f(r.clientP99)}`),
+      ...printCpuWindow(trial.cpu),
     ].join('\n'),
   };
 }
