@@ -36,7 +36,11 @@ export function register(program: Command, ctx: CliContext): void {
           `  service  ${server.url}`,
           `  health   ${server.url}/health`,
           `  metrics  ${server.url}/metrics`,
-          `  try      curl -s -XPOST ${server.url}/library/commands/lend-book-copy -H 'content-type: application/json' -d '{"bookId":"book-1","readerId":"reader-1"}'`,
+          // A copy outside the seeded IDs: book-1 .. book-1000 are already in the history (book-1 is
+          // lent), and a first try that answers 422 says nothing about whether esbench works.
+          `  try      curl -s -XPOST ${server.url}/library/commands/add-book-copy -H 'content-type: application/json' -d '{"bookId":"my-copy-1"}'`,
+          `           curl -s -XPOST ${server.url}/library/commands/lend-book-copy -H 'content-type: application/json' -d '{"bookId":"my-copy-1","readerId":"reader-1"}'`,
+          `           curl -s ${server.url}/library/readers/reader-1/books-lent`,
           `  primary  ${redactUrl(handle.primaryUrl)}`,
           `  replica  ${redactUrl(handle.replicaUrl)}`,
           '  Ctrl-C stops the service (exit 0); `npx esbench cluster down` stops PostgreSQL.',
