@@ -100,6 +100,8 @@ interface RssSample {
   /** Epoch ms. */
   at: number;
   generatorRss: number;
+  /** V8 heap in use in this process (process.memoryUsage().heapUsed): tells retained data from RSS the allocator keeps. */
+  generatorHeapUsed: number;
   serviceRss: number | null;
   serviceSource: 'metrics' | 'proc' | null;
 }
@@ -130,13 +132,16 @@ function startRssSampler(service: { url: string; pid: number }, samples: RssSamp
     // A scrape still running (the service is very slow) is not stacked on.
     if (pending) return;
     const at = Date.now();
-    const generatorRss = process.memoryUsage().rss;
+    const mem = process.memoryUsage();
+    const generatorRss = mem.rss;
+    const generatorHeapUsed = mem.heapUsed;
     pending = serviceRss(service)
       .then(
         (s) =>
           void samples.push({
             at,
             generatorRss,
+            generatorHeapUsed,
             serviceRss: s?.bytes ?? null,
             serviceSource: s?.source ?? null,
           }),
