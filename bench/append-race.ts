@@ -35,9 +35,8 @@ async function serializableCommand(pool: DbPool, cmd: LibraryCommand, tally: Tal
   const filter = boundaryOf(cmd);
   for (let attempt = 1; attempt <= 6; attempt++) {
     try {
-      await pool.withSession(async (s) => {
-        await s.query('begin', 'BEGIN ISOLATION LEVEL SERIALIZABLE');
-        try {
+      await pool.transaction(
+        async (s) => {
           const q = compileFilter(filter);
           const rows = (await s.query<{ sequence_number: string; event_type: string; payload: Record<string, string> }>('query', SQL.query(q.where), q.params)).rows;
           const events = rows.map((r) => ({ sequenceNumber: Number(r.sequence_number), occurredAt: '', type: r.event_type, payload: r.payload, metadata: {} }));
@@ -52,12 +51,9 @@ async function serializableCommand(pool: DbPool, cmd: LibraryCommand, tally: Tal
             ...a.params,
           ]);
           if (r.rows[0]?.newer !== null) throw new ConcurrencyConflict(version, Number(r.rows[0]?.newer));
-          await s.query('commit', 'COMMIT');
-        } catch (e) {
-          await s.query('rollback', 'ROLLBACK').catch(() => {});
-          throw e;
-        }
-      });
+        },
+        { begin: 'BEGIN ISOLATION LEVEL SERIALIZABLE' },
+      );
       tally.ok++;
       return;
     } catch (e) {

@@ -53,7 +53,7 @@ import type { EncodedHistogram } from './histogram.ts';
 import { LatencyRecorder, type EndpointRecord, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
 import { createRng, randomSeed } from '../core/prng.ts';
 import { serviceTiming, type ServiceTiming } from './server-timing.ts';
-import { serviceError, type PlannedRequest, type Workload, type WorkloadStats } from './workload.ts';
+import { serviceError, type PlannedRequest, type ServiceErrorBody, type Workload, type WorkloadStats } from './workload.ts';
 
 export const AUTOCANNON_LABEL = 'autocannon (closed loop)';
 
@@ -126,8 +126,8 @@ interface ClientContext {
   sentAt?: number;
   answered?: boolean;
   timing?: ServiceTiming | undefined;
-  errorCode?: string | undefined;
-  errorDetails?: Readonly<Record<string, unknown>> | undefined;
+  /** The service's error body of a non-2xx response. */
+  error?: ServiceErrorBody | undefined;
   status?: number;
 }
 
@@ -189,9 +189,7 @@ export async function runAutocannon(options: AutocannonEngineOptions): Promise<A
       const ctx = context as ClientContext;
       ctx.status = status;
       ctx.timing = serviceTiming(headerValue(headers, 'server-timing'));
-      const error = status >= 200 && status < 300 ? undefined : serviceError(body);
-      ctx.errorCode = error?.code;
-      ctx.errorDetails = error?.details;
+      ctx.error = status >= 200 && status < 300 ? undefined : serviceError(body);
       lastAnswered = ctx;
     },
   };
@@ -236,8 +234,8 @@ export async function runAutocannon(options: AutocannonEngineOptions): Promise<A
       if (!ctx?.planned) return;
       const at = performance.now();
       ctx.answered = true;
-      recorder.completed(ctx.planned.endpoint, at, { status: statusCode, latencyMs: responseTime, timing: ctx.timing, errorCode: ctx.errorCode });
-      workload.complete(ctx.planned, { kind: 'response', status: statusCode, errorCode: ctx.errorCode, errorDetails: ctx.errorDetails });
+      recorder.completed(ctx.planned.endpoint, at, { status: statusCode, latencyMs: responseTime, timing: ctx.timing, errorCode: ctx.error?.code });
+      workload.complete(ctx.planned, { kind: 'response', status: statusCode, error: ctx.error });
     });
     roll();
   });

@@ -7,9 +7,9 @@
  * The model changes only on evidence: a 2xx response applies the command; a 4xx / 5xx means the
  * command was not applied (the service commits only on success), and a rejection carries the
  * copy's state as the decision saw it, which the model adopts. A timeout or transport error leaves
- * the outcome unknown: the copy is set aside ("unknown") rather than guessed, and drawn again only
- * when no copy fits a command, so that the answer about it (success, or a rejection with its
- * state) tells the model what it is. Without that, an overloaded run would set the whole library
+ * the outcome unknown: the copy is set aside ("unknown") rather than guessed, and drawn again as
+ * a probe (see `probe`), so that the answer about it (success, or a rejection with its state)
+ * tells the model what it is. Without that, an overloaded run would set the whole library
  * aside within minutes and turn into cheap rejections (seen in a 300 req/s soak: 993 of 1000
  * copies unknown, 85 % of requests rejected). A copy is reserved while a request about it is in
  * flight, so two concurrent requests never target the same copy.
@@ -76,6 +76,8 @@ type BookState = 'out' | 'available' | 'lent' | 'unknown';
 
 export { bookId, readerId } from '../domain/library-events.ts';
 
+const needsReader = (command: LibraryCommand): boolean => command === 'lend-book-copy' || command === 'return-book-copy';
+
 export interface LibraryModelOptions {
   books: number;
   readers: number;
@@ -130,31 +132,20 @@ export class LibraryModel {
     if (probe) return probe;
     let book: string | undefined;
     let reader: string | undefined;
-    switch (command) {
-      case 'add-book-copy':
-        book = this.out.pick(rng);
-        break;
-      case 'remove-book-copy':
-        book = this.available.pick(rng);
-        break;
-      case 'lend-book-copy':
-        reader = this.pickReaderWithRoom(rng);
-        book = reader === undefined ? undefined : this.available.pick(rng);
-        break;
-      case 'return-book-copy':
-        book = this.lentSet.pick(rng);
-        reader = book === undefined ? undefined : this.holder.get(book);
-        break;
+    if (command === 'lend-book-copy') {
+      reader = this.pickReaderWithRoom(rng);
+      book = reader === undefined ? undefined : this.candidates(command).pick(rng);
+    } else {
+      book = this.candidates(command).pick(rng);
+      if (command === 'return-book-copy' && book !== undefined) reader = this.holder.get(book);
     }
     if (book === undefined) {
       this.noEligible[command] += 1;
-      // Keep the mix: send the command anyway, about a copy whose state is unknown if there is one
-      // (its answer tells what it is), else about a random one. Probably rejected; that is measured.
-      const needsReader = command === 'lend-book-copy' || command === 'return-book-copy';
+      // Keep the mix: send the command with random IDs; the service rejects it and that is measured.
       return {
         command,
-        bookId: this.unknownSet.pick(rng) ?? bookId(1 + randomIndex(rng, this.books)),
-        readerId: needsReader ? readerId(1 + randomIndex(rng, this.readers)) : undefined,
+        bookId: bookId(1 + randomIndex(rng, this.books)),
+        readerId: needsReader(command) ? readerId(1 + randomIndex(rng, this.readers)) : undefined,
         eligible: false,
       };
     }
@@ -171,14 +162,17 @@ export class LibraryModel {
   private probe(command: LibraryCommand, rng: Rng): LibraryPick | undefined {
     const unknown = this.unknownSet.size;
     if (unknown === 0) return undefined;
-    const candidates = command === 'add-book-copy' ? this.out.size : command === 'remove-book-copy' ? this.available.size : command === 'lend-book-copy' ? this.available.size : this.lentSet.size;
-    if (randomIndex(rng, unknown + candidates) >= unknown) return undefined;
+    if (randomIndex(rng, unknown + this.candidates(command).size) >= unknown) return undefined;
     const book = this.unknownSet.pick(rng)!;
     this.reserve(book);
     this.probes += 1;
-    const reader =
-      command === 'lend-book-copy' || command === 'return-book-copy' ? (this.pickReaderWithRoom(rng) ?? readerId(1 + randomIndex(rng, this.readers))) : undefined;
+    const reader = needsReader(command) ? (this.pickReaderWithRoom(rng) ?? readerId(1 + randomIndex(rng, this.readers))) : undefined;
     return { command, bookId: book, readerId: reader, eligible: false, probe: true };
+  }
+
+  /** The copies a command can succeed on: out of circulation to add, available to remove or lend, lent to return. */
+  private candidates(command: LibraryCommand): PickSet<string> {
+    return command === 'add-book-copy' ? this.out : command === 'return-book-copy' ? this.lentSet : this.available;
   }
 
   /** Applies what the response says about a pick (and releases its reservation). */

@@ -291,16 +291,15 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
         // Read the whole body: the user's latency ends when the response is complete.
         if (res.statusCode >= 200 && res.statusCode < 300) await res.body.dump({ limit: 64 * 1024 * 1024 });
         else error = serviceError(await res.body.text());
-        const errorCode = error?.code;
         const doneAt = performance.now();
         clearTimeout(timer);
         recorder.completed(req.endpoint, doneAt, {
           status: res.statusCode,
           latencyMs: doneAt - intendedAt,
           timing: serviceTiming(res.headers['server-timing']),
-          errorCode,
+          errorCode: error?.code,
         });
-        workload.complete(req, { kind: 'response', status: res.statusCode, errorCode, errorDetails: error?.details });
+        workload.complete(req, { kind: 'response', status: res.statusCode, error });
       })
       .catch((error: unknown) => {
         clearTimeout(timer);

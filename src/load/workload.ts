@@ -182,7 +182,7 @@ export interface PlannedRequest {
 }
 
 export type RequestOutcome =
-  | { kind: 'response'; status: number; errorCode?: string | undefined; errorDetails?: Readonly<Record<string, unknown>> | undefined }
+  | { kind: 'response'; status: number; error?: ServiceErrorBody | undefined }
   | { kind: 'timeout' }
   | { kind: 'transport-error' }
   | { kind: 'dropped' }
@@ -295,7 +295,7 @@ export function createWorkload(spec: WorkloadSpec, options: CreateWorkloadOption
       switch (outcome.kind) {
         case 'response':
           if (outcome.status >= 200 && outcome.status < 300) model.settle(req.pick, { kind: 'applied' });
-          else model.settle(req.pick, { kind: 'rejected', errorCode: outcome.errorCode, seen: seenBook(outcome.errorDetails, req.pick.bookId) });
+          else model.settle(req.pick, { kind: 'rejected', errorCode: outcome.error?.code, seen: seenBook(outcome.error?.details, req.pick.bookId) });
           return;
         case 'timeout':
         case 'transport-error':

@@ -179,74 +179,58 @@ export class DbPool {
       // or a SQLSTATE that ends the session): do not return this client to the pool.
       if (!isSqlState(code) || code.startsWith('57P') || code.startsWith('08') || code === '25P03') broken ??= e as Error;
     };
-    const record = (name: string, ms: number, ok: boolean): void => {
-      if (timing) {
-        timing.statements += 1;
-        const key = `${this.name}.${name}`;
-        timing.calls.set(key, (timing.calls.get(key) ?? 0) + 1);
+    const pipeline = async (statements: readonly Statement[]): Promise<pg.QueryResult[]> => {
+      // A broken connection answers nothing more: fail now (e.g. the ROLLBACK after a statement
+      // that timed out on a frozen node) instead of waiting for another query timeout.
+      if (broken) throw fromDatabaseError(broken);
+      const s0 = now();
+      // Results arrive in order; each statement is charged the time from the previous result to
+      // its own, so the per-statement figures add up to the pipeline's round trip.
+      let last = s0;
+      const settle = (name: string, ok: boolean): void => {
+        const t = now();
+        if (timing) {
+          timing.statements += 1;
+          const key = `${this.name}.${name}`;
+          timing.calls.set(key, (timing.calls.get(key) ?? 0) + 1);
+        }
+        this.observer.statement?.(this.name, name, t - last, ok);
+        last = t;
+      };
+      // In pipeline mode each query is written as it is submitted; corked, the whole batch
+      // leaves in one write. Syscalls are what a round trip costs most on a small (virtualized)
+      // machine, for both this process and the backend it wakes.
+      const stream = (client as unknown as pg.Client).connection.stream;
+      stream.cork();
+      let sent: Array<Promise<pg.QueryResult>>;
+      try {
+        sent = statements.map((st) =>
+          client.query(tagSql(st.name, st.text), st.values).then(
+            (r) => {
+              settle(st.name, true);
+              return r;
+            },
+            (e: unknown) => {
+              settle(st.name, false);
+              markBroken(e);
+              throw e;
+            },
+          ),
+        );
+      } finally {
+        stream.uncork();
       }
-      this.observer.statement?.(this.name, name, ms, ok);
+      const settled = await Promise.allSettled(sent);
+      if (timing) timing.dbMs += now() - s0;
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw fromDatabaseError(failed.reason);
+      return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
     };
     const session: Session = {
-      query: async <R extends pg.QueryResultRow>(name: string, text: string, values?: unknown[]) => {
-        // A broken connection answers nothing more: fail now (e.g. the ROLLBACK after a statement
-        // that timed out on a frozen node) instead of waiting for another query timeout.
-        if (broken) throw fromDatabaseError(broken);
-        const s0 = now();
-        let ok = false;
-        try {
-          const r = await client.query<R>(tagSql(name, text), values);
-          ok = true;
-          return r;
-        } catch (e) {
-          markBroken(e);
-          throw fromDatabaseError(e);
-        } finally {
-          const ms = now() - s0;
-          if (timing) timing.dbMs += ms;
-          record(name, ms, ok);
-        }
-      },
-      pipeline: async (statements) => {
-        if (broken) throw fromDatabaseError(broken);
-        const s0 = now();
-        // Results arrive in order; each statement is charged the time from the previous result to
-        // its own, so the per-statement figures add up to the pipeline's round trip.
-        let last = s0;
-        const settle = (name: string, ok: boolean): void => {
-          const t = now();
-          record(name, t - last, ok);
-          last = t;
-        };
-        // In pipeline mode each query is written as it is submitted; corked, the whole batch
-        // leaves in one write. Syscalls are what a round trip costs most on a small (virtualized)
-        // machine, for both this process and the backend it wakes.
-        const stream = (client as unknown as pg.Client).connection.stream;
-        stream.cork();
-        let sent: Array<Promise<pg.QueryResult>>;
-        try {
-          sent = statements.map((st) =>
-            client.query(tagSql(st.name, st.text), st.values).then(
-              (r) => {
-                settle(st.name, true);
-                return r;
-              },
-              (e: unknown) => {
-                settle(st.name, false);
-                markBroken(e);
-                throw e;
-              },
-            ),
-          );
-        } finally {
-          stream.uncork();
-        }
-        const settled = await Promise.allSettled(sent);
-        if (timing) timing.dbMs += now() - s0;
-        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw fromDatabaseError(failed.reason);
-        return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);
-      },
+      // One statement is a pipeline of one: the same timing, broken-connection and error handling.
+      query: async <R extends pg.QueryResultRow>(name: string, text: string, values?: unknown[]) =>
+        (await pipeline([{ name, text, ...(values ? { values } : {}) }]))[0] as pg.QueryResult<R>,
+      pipeline,
     };
     try {
       return await fn(session);
@@ -277,10 +261,13 @@ export class DbPool {
     }, timing);
   }
 
-  /** BEGIN … COMMIT around fn; ROLLBACK when it throws. */
-  transaction<T>(fn: (session: Session) => Promise<T>, timing?: Timing): Promise<T> {
+  /**
+   * An interactive transaction: `begin` (e.g. `BEGIN ISOLATION LEVEL SERIALIZABLE`) … COMMIT
+   * around fn, whose statements depend on each other's results; ROLLBACK when it throws.
+   */
+  transaction<T>(fn: (session: Session) => Promise<T>, options: { timing?: Timing; begin?: string } = {}): Promise<T> {
     return this.withSession(async (s) => {
-      await s.query(BEGIN.name, BEGIN.text);
+      await s.query(BEGIN.name, options.begin ?? BEGIN.text);
       try {
         const result = await fn(s);
         await s.query(COMMIT.name, COMMIT.text);
@@ -289,7 +276,7 @@ export class DbPool {
         await s.query('rollback', 'ROLLBACK').catch(() => {});
         throw e;
       }
-    }, timing);
+    }, options.timing);
   }
 
   async close(): Promise<void> {

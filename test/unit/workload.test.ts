@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EsbenchError } from '../../src/core/errors.ts';
 import { MAX_BOOKS_PER_READER } from '../../src/load/library-model.ts';
 import { createRng } from '../../src/core/prng.ts';
-import { createWorkload, parseWeights, resolveWorkloadSpec, WORKLOAD_PRESETS, type PlannedRequest } from '../../src/load/workload.ts';
+import { createWorkload, parseWeights, resolveWorkloadSpec, WORKLOAD_PRESETS, type PlannedRequest, type ServiceErrorBody } from '../../src/load/workload.ts';
 
 /** The service's business rules, in memory: answers a command as the real service would. */
 class FakeLibrary {
@@ -10,11 +10,11 @@ class FakeLibrary {
   readonly lentTo = new Map<string, string>();
 
   /** Answers like the service, rejections with the copy's state in `details` as the service sends it. */
-  answer(req: PlannedRequest): { status: number; errorCode?: string; errorDetails?: Record<string, unknown> } {
+  answer(req: PlannedRequest): { status: number; error?: ServiceErrorBody } {
     const a = this.decide(req);
-    if (a.status < 400) return a;
+    if (a.errorCode === undefined) return { status: a.status };
     const b = (JSON.parse(req.body ?? '{}') as { bookId: string }).bookId;
-    return { ...a, errorDetails: { book: { id: b, inCirculation: this.inCirculation.has(b), lentTo: this.lentTo.get(b) ?? null } } };
+    return { status: a.status, error: { code: a.errorCode, details: { book: { id: b, inCirculation: this.inCirculation.has(b), lentTo: this.lentTo.get(b) ?? null } } } };
   }
 
   private decide(req: PlannedRequest): { status: number; errorCode?: string } {
@@ -78,7 +78,7 @@ describe('workloads', () => {
         const a = library.answer(req);
         if (a.status < 300) ok += 1;
         else rejected += 1;
-        w.complete(req, { kind: 'response', status: a.status, errorCode: a.errorCode });
+        w.complete(req, { kind: 'response', status: a.status, error: a.error });
       }
     }
     expect(ok / (ok + rejected)).toBeGreaterThan(0.97);
@@ -108,7 +108,7 @@ describe('workloads', () => {
         if (a.status < 300) ok += 1;
         // An overloaded service: the command was applied, but the client gave up first.
         if (rng() < timeoutShare) w.complete(req, { kind: 'timeout' });
-        else w.complete(req, { kind: 'response', status: a.status, errorCode: a.errorCode, errorDetails: a.errorDetails });
+        else w.complete(req, { kind: 'response', status: a.status, error: a.error });
       }
       return { ok, all: inFlight.length };
     };
