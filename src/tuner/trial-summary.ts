@@ -23,6 +23,8 @@ export interface TrialSummary {
   busiestProcess: { process: string; cores: number } | null;
   cpus: number;
   generatorWarnings: string[];
+  /** Latency spikes the observer tied to (advisory) lock waits, with their evidence. */
+  lockWaits: string[];
   partial: boolean;
 }
 
@@ -58,6 +60,7 @@ export function summarizeTrial(result: TrialResult): TrialSummary {
     busiestProcess: busiest ? { process: busiest.process, cores: busiest.cores ?? 0 } : null,
     cpus: result.cpu?.cpus ?? result.machine?.cpus ?? 1,
     generatorWarnings: load.engine === 'paced' ? load.warnings.map((w) => w.message) : [],
+    lockWaits: (result.spikes?.spikes ?? []).flatMap((s) => s.causes.filter((c) => c.kind === 'lock wait' || c.kind === 'advisory lock wait').map((c) => `${c.kind} on ${c.node ?? '?'}: ${c.evidence}`)),
     partial: result.partial,
   };
 }
