@@ -10,7 +10,8 @@ import { register as tuneConfig } from './tune-config.ts';
 import { register as maintain } from './maintain.ts';
 import { register as health } from './health.ts';
 import { register as sweep } from './sweep.ts';
+import { register as capacity } from './capacity.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health, sweep];
+export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health, sweep, capacity];
