@@ -57,7 +57,7 @@ const summary = (s: Partial<TrialSummary>): TrialSummary => ({
 
 describe('capacity', () => {
   it('finds an artificial rate limit within its bracket', { timeout: 120_000 }, async () => {
-    const result = await runCapacity({
+    const result = await runCapacity(null, {
       slo: parseSlo('errors<0.1%'),
       startRate: 40,
       maxRate: 400,
