@@ -15,22 +15,28 @@ import type { TrialSummary } from '../../src/tuner/trial-summary.ts';
 
 const LIMIT = 100;
 
+// A token bucket: LIMIT tokens per second, at most BURST banked. A request without a token gets 503. The
+// bucket absorbs the generator's send jitter (a late tick followed by a catch-up), which a fixed one-second
+// window counted as excess on a loaded machine; the price is that a trial of T seconds can exceed LIMIT by
+// up to BURST / T before the bucket runs dry.
+const BURST = 10;
+const TRIAL_S = 3.3;
+
 let server: http.Server;
 let url: string;
 beforeAll(async () => {
-  let second = 0;
-  let count = 0;
+  let tokens = BURST;
+  let last = performance.now();
   server = http.createServer((req, res) => {
     req.resume();
-    const now = Math.floor(Date.now() / 1000);
-    if (now !== second) {
-      second = now;
-      count = 0;
-    }
-    count++;
-    res.statusCode = count > LIMIT ? 503 : 200;
+    const now = performance.now();
+    tokens = Math.min(BURST, tokens + ((now - last) / 1000) * LIMIT);
+    last = now;
+    const ok = tokens >= 1;
+    if (ok) tokens -= 1;
+    res.statusCode = ok ? 200 : 503;
     res.setHeader('content-type', 'application/json');
-    res.end(count > LIMIT ? '{"error":{"code":"RATE_LIMITED","message":"over the limit"}}' : '{}');
+    res.end(ok ? '{}' : '{"error":{"code":"RATE_LIMITED","message":"over the limit"}}');
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -56,7 +62,8 @@ const summary = (s: Partial<TrialSummary>): TrialSummary => ({
 });
 
 describe('capacity', () => {
-  it('finds an artificial rate limit within its bracket', { timeout: 120_000 }, async () => {
+  // Timing on a shared two-core machine: a starved generator can burst; two more attempts, like the engine's tests.
+  it('finds an artificial rate limit within its bracket', { timeout: 180_000, retry: 2 }, async () => {
     const result = await runCapacity(null, {
       slo: parseSlo('errors<0.1%'),
       startRate: 40,
@@ -72,14 +79,16 @@ describe('capacity', () => {
         };
       },
     });
-    expect(result.maxRate).not.toBeNull();
+    const info = JSON.stringify(result.steps.map((st) => [st.rate, st.held, st.trials[0]!.summary.errors, st.trials[0]!.summary.achievedRate?.toFixed(1)]));
+    expect(result.maxRate, info).not.toBeNull();
     expect(result.ci.lo).not.toBeNull();
     expect(result.ci.hi).not.toBeNull();
-    expect(result.ci.lo!).toBeLessThanOrEqual(LIMIT);
-    expect(result.ci.hi!).toBeGreaterThanOrEqual(LIMIT);
+    // The bracket contains the limit, up to what the bucket lets a short trial exceed it by.
+    expect(result.ci.lo!, info).toBeLessThanOrEqual(LIMIT + BURST / TRIAL_S);
+    expect(result.ci.hi!, info).toBeGreaterThanOrEqual(LIMIT);
     // Close to it: the bracket is within 25 % of the limit on either side.
-    expect(result.ci.lo!).toBeGreaterThan(LIMIT * 0.75);
-    expect(result.ci.hi!).toBeLessThan(LIMIT * 1.25);
+    expect(result.ci.lo!, info).toBeGreaterThan(LIMIT * 0.75);
+    expect(result.ci.hi!, info).toBeLessThan(LIMIT * 1.25);
     expect(result.steps.some((s) => s.phase === 'bisect')).toBe(true);
     expect(result.slo).toEqual(['errors<0.1%']);
   });
