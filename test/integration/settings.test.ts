@@ -110,12 +110,12 @@ describe('applySettings / restoreSettings', () => {
   it('refuses a setting that needs a restart when it cannot restart, and restores it', async () => {
     const target = { primaryUrl: sdb.db.primaryUrl, replicaUrl: sdb.db.replicaUrl };
     const journal = path.join(dir, 'restart-journal.json');
-    const before = await setting(sdb.db.primaryUrl, 'max_prepared_transactions');
-    await expect(applySettings(target, { primary: { max_prepared_transactions: String(Number(before) + 3) } }, journal)).rejects.toMatchObject({ code: 'RESTART_UNAVAILABLE' });
+    const before = await setting(sdb.db.primaryUrl, 'max_files_per_process');
+    await expect(applySettings(target, { primary: { max_files_per_process: String(Number(before) - 10) } }, journal)).rejects.toMatchObject({ code: 'RESTART_UNAVAILABLE' });
     await restoreSettings(target, journal);
     // The running value never changed; the auto.conf entry is gone.
-    expect(await setting(sdb.db.primaryUrl, 'max_prepared_transactions')).toBe(before);
-    const auto = await q<{ n: string }>(sdb.db.primaryUrl, "SELECT count(*) AS n FROM pg_file_settings WHERE sourcefile LIKE '%postgresql.auto.conf' AND name = 'max_prepared_transactions'");
+    expect(await setting(sdb.db.primaryUrl, 'max_files_per_process')).toBe(before);
+    const auto = await q<{ n: string }>(sdb.db.primaryUrl, "SELECT count(*) AS n FROM pg_file_settings WHERE sourcefile LIKE '%postgresql.auto.conf' AND name = 'max_files_per_process'");
     expect(Number(auto[0]!.n)).toBe(0);
     expect(fs.existsSync(journal)).toBe(false);
   });
