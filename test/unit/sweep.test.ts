@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/prng.ts';
 import { erlangC, busyConnections } from '../../src/tuner/queueing.ts';
 import { analyzeSweep, type CompletedTrial } from '../../src/tuner/sweep-analysis.ts';
-import { gridLevels, parseFactor } from '../../src/tuner/sweep-factors.ts';
+import { gridLevels, parseFactor, readPlanFile } from '../../src/tuner/sweep-factors.ts';
 import { buildSchedule, runSweep, trialDir, type SweepPlan, type TrialRunner } from '../../src/tuner/sweep.ts';
 import { summarizeTrial } from '../../src/tuner/trial-summary.ts';
 import { trialConfig } from '../../src/tuner/trial.ts';
@@ -83,6 +83,22 @@ describe('factors and schedule', () => {
     expect(() => parseFactor('pool-mni=2')).toThrow(/unknown factor/);
     expect(() => levels('pool-min=two')).toThrow(/integer/);
     expect(() => levels('autovacuum=nope')).toThrow(/not found/);
+  });
+
+  it('reads a YAML plan file and rejects unknown keys', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esb-plan-'));
+    try {
+      const file = path.join(dir, 'plan.yaml');
+      fs.writeFileSync(file, 'factors:\n  pool-min: [2, 20]\n  gin-fastupdate: on,off\nrepeats: 4\nrate: 150\nduration: 20s\nbaseline: pool-min=20,gin-fastupdate=on\n');
+      const plan = readPlanFile(file);
+      expect(plan.factors).toEqual([{ name: 'pool-min', values: ['2', '20'] }, { name: 'gin-fastupdate', values: ['on', 'off'] }]);
+      expect(plan).toMatchObject({ repeats: 4, rate: 150, duration: '20s', baseline: 'pool-min=20,gin-fastupdate=on' });
+      expect(gridLevels(plan.factors, TUNING).map((l) => l.key)).toContain('pool-min=20,gin-fastupdate=on');
+      fs.writeFileSync(file, 'factors: {pool-min: [2]}\nrepeat: 3\n');
+      expect(() => readPlanFile(file)).toThrow(/unknown key\(s\) repeat/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('randomizes the order reproducibly and inserts baseline drift runs', () => {
