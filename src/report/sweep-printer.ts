@@ -34,6 +34,7 @@ export function printSweep(r: SweepResult, file: string): string {
     out.push(`  Little's law: ${r.recommendation.crossCheck.littlesLaw}`);
     out.push(`  Erlang C: ${r.recommendation.crossCheck.erlangC}`);
   }
+  if (r.generatorWarnings.trials > 0) out.push(`Generator: ${r.generatorWarnings.note}`);
   out.push(`Drift: ${r.drift.flagged ? 'FLAGGED — ' : ''}${r.drift.note}`);
   out.push('Power:');
   for (const pw of r.power) out.push(`  ${pw.metric}: ${pw.note}`);

@@ -80,6 +80,8 @@ export interface SweepAnalysis {
     note: string;
   };
   power: Array<{ metric: Metric; repeats: number; sd: number | null; alpha: number; mde: number | null; mdeRelative: number | null; note: string }>;
+  /** Trials whose figures the load generator itself flagged (its CPU, event-loop delay, late sends, concurrency cap). */
+  generatorWarnings: { trials: number; of: number; kinds: string[]; note: string };
   charts: {
     levels: Array<{ key: string; value: string; p50: number | null; p50Lo: number | null; p50Hi: number | null; p99: number | null; p99Lo: number | null; p99Hi: number | null }>;
     trials: Array<{ index: number; key: string; kind: string; p50: number | null; p99: number | null }>;
@@ -279,10 +281,22 @@ export function analyzeSweep(levels: readonly SweepLevel[], trials: readonly Com
     };
   });
 
+  const warned = complete.filter((t) => t.summary.generatorWarnings.length > 0);
+  const kinds = [...new Set(warned.flatMap((t) => t.summary.generatorWarnings))].slice(0, 5);
+  const generatorWarnings = {
+    trials: warned.length,
+    of: complete.length,
+    kinds,
+    note:
+      warned.length === 0
+        ? 'the load generator flagged no trial'
+        : `the load generator flagged ${warned.length} of ${complete.length} trials (its own timing was distorted: the machine is short of CPU, so latencies include that delay and differences between levels are blurred)`,
+  };
   return {
     levels: results,
     comparisons,
     recommendation,
+    generatorWarnings,
     drift: { metric: 'p50', baselineTrials: points, rangeMs, slopeMsPerTrial: slope, flagged, note: driftNote },
     power,
     charts: {

@@ -33,6 +33,7 @@ describe('sweep analysis', () => {
     expect(a.recommendation.reason).toMatch(/^no significant difference — use the smallest/);
     expect(a.comparisons.every((c) => !c.significant)).toBe(true);
     expect(a.levels.map((l) => l.trials)).toEqual([3, 3]);
+    expect(a.generatorWarnings).toMatchObject({ trials: 0, of: 6 });
   });
 
   it('chooses the smallest level not worse than the best beyond the threshold', () => {
@@ -59,6 +60,8 @@ describe('sweep analysis', () => {
     t.push({ ...t[0]!, index: 99, rep: 'd1', kind: 'drift', summary: { ...t[0]!.summary, p50: 25 } });
     const a = analyzeSweep(lv, t, { baselineKey: 'pool-min=2', seed: 1 });
     expect(a.drift.flagged).toBe(true);
+    const warned = t.map((x, i) => (i === 0 ? { ...x, summary: { ...x.summary, generatorWarnings: ['event loop delayed'] } } : x));
+    expect(analyzeSweep(lv, warned, { baselineKey: 'pool-min=2', seed: 1 }).generatorWarnings).toMatchObject({ trials: 1, of: 7, kinds: ['event loop delayed'] });
     expect(a.drift.rangeMs).toBeCloseTo(15, 5);
   });
 });
