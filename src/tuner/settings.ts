@@ -365,7 +365,13 @@ export function parseSettingsPlan(value: unknown, where: string): DbSettingsPlan
  * before any change), applies the plan, puts back keys of earlier plans that this one does not set, and
  * verifies everything (pg_settings, reloptions on both nodes).
  */
-export async function applySettings(target: SettingsTarget, plan: DbSettingsPlan, journalFile: string): Promise<void> {
+export async function applySettings(target: SettingsTarget, givenPlan: DbSettingsPlan, journalFile: string): Promise<void> {
+  let plan = givenPlan;
+  if (target.replicaUrl === target.primaryUrl && Object.keys(plan.replica ?? {}).length > 0) {
+    // No replica (external mode without --replica-url): its settings would land on the primary.
+    target.onProgress?.(`settings: no separate replica; its settings (${Object.keys(plan.replica ?? {}).join(', ')}) are not applied`);
+    plan = { ...plan, replica: {} };
+  }
   const journal = readJournal(journalFile) ?? emptyJournal();
   // 1. Originals first.
   let grew = false;
@@ -397,6 +403,7 @@ export async function applySettings(target: SettingsTarget, plan: DbSettingsPlan
 
   // 2. Apply: plan values, and originals for journaled keys the plan leaves out.
   for (const node of ['primary', 'replica'] as const) {
+    if (node === 'replica' && target.replicaUrl === target.primaryUrl) continue;
     const wanted = plan[node] ?? {};
     const statements: string[] = [];
     const expectations: Expectation[] = [];
