@@ -51,6 +51,8 @@ export const ERROR_CATALOGUE = {
   INTERNAL: { http: 500, exit: 4, summary: 'An unexpected error; please report it with the log.' },
   // Appended after the first release: codes keep their place, new ones go last.
   LOCK_TIMEOUT: { http: 503, exit: 3, summary: 'A statement waited longer than lock_timeout for a lock held by another session.' },
+  STUDY_NEEDS_RESTART: { http: 500, exit: 3, summary: 'A study setting needs a server restart, which esbench cannot do on an external cluster.' },
+  STUDY_DIR_INVALID: { http: 500, exit: 2, summary: 'The --resume directory is not an esbench study, or was made by another esbench version.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
