@@ -7,7 +7,7 @@
 import { POOL_APPLICATION_NAMES, type SamplerResult } from '../observe/sampler.ts';
 import type { TrialResult } from '../tuner/trial.ts';
 
-export type TrialPhase = 'ablation' | 'study-pair' | 'scaled-pair';
+export type TrialPhase = 'capacity' | 'ablation' | 'study-pair' | 'scaled-pair';
 
 export interface PoolUse {
   /** Pool's connections open on its node (mean / max over the samples). */

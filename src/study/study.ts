@@ -1,0 +1,345 @@
+/**
+ * `esbench study`: seed 003 reproduced on this machine.
+ *
+ * 1. Seed the history once (COPY); every trial starts from it (history.ts).
+ * 2. Capacity of `tuned`: the highest rate this machine holds. If it is below the study's 300 req/s,
+ *    the study's pair still runs (the evidence that it cannot be held here) and the pair scaled to
+ *    the machine (same 250:300 ratio, the higher rate at tuned's capacity) is where the criteria
+ *    are judged.
+ * 3. The three configurations at the high rate of each pair; the ablation (every level, repeated)
+ *    at the low rate of the judged pair.
+ * 4. Verdicts from the saved runs; study.json; settings restored.
+ *
+ * Every trial is saved as `trials/<i>-<key>-<rate>rps-r<rep>/run.json` before the next starts;
+ * `--resume <dir>` redoes none of them. Settings are journaled before they change and restored at
+ * the end, on SIGINT/SIGTERM, and on resume after a crash.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { EsbenchError } from '../core/errors.ts';
+import type { SecondRecord } from '../load/latency-recorder.ts';
+import { writeJson } from '../report/results-dir.ts';
+import { runTrial, trialConfig, type TrialConfig, type TrialResult, type TrialTarget } from '../tuner/trial.ts';
+import { readHistoryBase, resetHistory, type HistoryBase } from './history.ts';
+import { capacityOf, nextRate } from './study-capacity.ts';
+import { ablationLevels, STUDY_RATES, TUNED_VALUES, type StudyLevel, type StudySize } from './study-plan.ts';
+import type { StudyPair, StudyResult } from './study-result.ts';
+import { applyStudySettings, restoreStudySettings, type StudySettingsTarget } from './study-settings.ts';
+import { figuresOf, type TrialFigures, type TrialPhase } from './trial-figures.ts';
+import { judge, type CapacityFigures } from './verdicts.ts';
+
+export interface StudyTarget extends TrialTarget {
+  /** Restarts both nodes (embedded cluster); absent on an external cluster. */
+  restart?: () => Promise<void>;
+}
+
+export interface StudyOptions {
+  /** The study's directory (new, or the one to resume). */
+  dir: string;
+  id: string;
+  size: StudySize;
+  seed: number;
+  machineRamBytes: number;
+  resume: boolean;
+  /** Test-only: skip the capacity search and take this rate as tuned's capacity (labelled as given). */
+  capacityRate?: number | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface StudyHooks {
+  signal?: AbortSignal;
+  /** One line of progress (stderr). */
+  log: (line: string) => void;
+  /** Seeds a fresh history of `events` events (COPY); throws INTERRUPTED when stopped. */
+  seedHistory: (events: number) => Promise<void>;
+}
+
+interface PlanFile {
+  kind: 'study-plan';
+  version: 1;
+  id: string;
+  size: StudySize;
+  seed: number;
+  machineRamBytes: number;
+  memoryMeasurable: boolean;
+  createdAt: string;
+}
+
+interface ScheduledTrial {
+  level: StudyLevel;
+  phase: TrialPhase;
+  rate: number;
+  rep: number;
+}
+
+const JOURNAL = 'settings-journal.json';
+
+function withPrimary<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, application_name: 'esbench_study', connectionTimeoutMillis: 10_000 });
+  c.on('error', () => {});
+  return c.connect().then(
+    () => fn(c).finally(() => c.end().catch(() => {})),
+    (e: unknown) => {
+      throw new EsbenchError('DB_UNAVAILABLE', `cannot reach the primary: ${(e as Error).message}`, { cause: e });
+    },
+  );
+}
+
+function readJson<T>(file: string): T | null {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : null;
+}
+
+/** On an external cluster shared_buffers cannot change: the memory split is left as the cluster has it. */
+function withoutMemory(level: StudyLevel): StudyLevel {
+  const strip = (gucs: Readonly<Record<string, string>> | undefined) =>
+    Object.fromEntries(Object.entries(gucs ?? {}).filter(([k]) => !['shared_buffers', 'effective_cache_size', 'work_mem', 'maintenance_work_mem'].includes(k)));
+  return { ...level, needsRestart: false, settings: { ...level.settings, primary: strip(level.settings.primary), replica: strip(level.settings.replica) } };
+}
+
+export function studyLevels(machineRamBytes: number, memoryMeasurable: boolean): StudyLevel[] {
+  const levels = ablationLevels(machineRamBytes);
+  return memoryMeasurable ? levels : levels.filter((l) => l.factor !== 'memory').map(withoutMemory);
+}
+
+/** The pair the criteria are judged at: the study's when tuned holds 300 req/s, else scaled to its capacity. */
+export function choosePair(capacity: CapacityFigures | null): StudyPair {
+  const max = capacity?.maxRate ?? null;
+  if (capacity && max === null) {
+    // Not even the smallest rate tried was held: judge at a token pair rather than at none.
+    return { low: 8, high: 10, scaled: true, reason: `${capacity.configuration} held no rate tried${capacity.saturation ? `; ${capacity.saturation.cause}` : ''}` };
+  }
+  if (max === null || max >= STUDY_RATES.high) return { low: STUDY_RATES.low, high: STUDY_RATES.high, scaled: false, reason: null };
+  const high = Math.max(2, Math.round(max));
+  const low = Math.max(1, Math.round((high * STUDY_RATES.low) / STUDY_RATES.high));
+  const sat = capacity?.saturation ? `; saturated first: ${capacity.saturation.cause}` : '';
+  return { low, high, scaled: true, reason: `${capacity!.configuration} holds at most ${max.toFixed(0)} req/s here${sat}` };
+}
+
+/**
+ * The trials after capacity, in the order they run. Levels sharing a memory split run together and
+ * the order flips every repetition (fewer restarts, and drift does not favour one level).
+ */
+export function schedule(levels: readonly StudyLevel[], pair: StudyPair, size: StudySize): ScheduledTrial[] {
+  const byKey = new Map(levels.map((l) => [l.key, l]));
+  const configs = ['tuned', 'esbench', 'original'].map((k) => byKey.get(k)).filter((l): l is StudyLevel => l !== undefined);
+  const out: ScheduledTrial[] = [];
+  for (let rep = 1; rep <= size.pairRepeats; rep++) {
+    if (pair.scaled) {
+      for (const level of configs) out.push({ level, phase: 'study-pair', rate: STUDY_RATES.high, rep });
+      const tuned = byKey.get('tuned');
+      if (tuned) out.push({ level: tuned, phase: 'study-pair', rate: STUDY_RATES.low, rep });
+      for (const level of configs) out.push({ level, phase: 'scaled-pair', rate: pair.high, rep });
+    } else {
+      for (const level of configs) out.push({ level, phase: 'study-pair', rate: pair.high, rep });
+    }
+  }
+  const after = levels.filter((l) => l.values.memory === TUNED_VALUES.memory);
+  const before = levels.filter((l) => l.values.memory !== TUNED_VALUES.memory);
+  for (let rep = 1; rep <= size.repeats; rep++) {
+    // The pairs end on `original` (memory before): start the first repetition there.
+    const order = rep % 2 === 1 ? [...before, ...after] : [...after].reverse().concat([...before].reverse());
+    for (const level of order) out.push({ level, phase: 'ablation', rate: pair.low, rep });
+  }
+  return out;
+}
+
+function trialDirName(i: number, t: { level: StudyLevel; rate: number; rep: number }): string {
+  return `${String(i).padStart(3, '0')}-${t.level.key}-${Math.round(t.rate)}rps-r${t.rep}`;
+}
+
+function serviceArgs(level: StudyLevel): string[] {
+  const s = level.config.service ?? {};
+  return ['--append-strategy', s.appendStrategy ?? 'safe', '--decisions', s.decisions ?? 'snapshot'];
+}
+
+function trialFor(level: StudyLevel, rate: number, durationMs: number, size: StudySize, seed: number): TrialConfig {
+  const base = trialConfig({ rate, durationMs, warmupMs: size.warmupMs, seed });
+  const p = level.config.pools ?? {};
+  return {
+    ...base,
+    pools: { primary: { ...base.pools.primary, ...p.primary }, replica: { ...base.pools.replica, ...p.replica } },
+    serviceArgs: serviceArgs(level),
+  };
+}
+
+function fmtDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+export async function runStudy(target: StudyTarget, options: StudyOptions, hooks: StudyHooks): Promise<{ result: StudyResult; file: string }> {
+  const startedAt = new Date();
+  const dir = options.dir;
+  const log = hooks.log;
+  const aborted = () => hooks.signal?.aborted === true;
+  const settingsTarget: StudySettingsTarget = { primaryUrl: target.primaryUrl, replicaUrl: target.replicaUrl, ...(target.restart ? { restart: target.restart } : {}) };
+  const journal = path.join(dir, JOURNAL);
+
+  // --- plan (kept on resume: the same size, seed and levels)
+  const planFile = path.join(dir, 'plan.json');
+  let plan = readJson<PlanFile>(planFile);
+  if (options.resume) {
+    if (!plan || plan.kind !== 'study-plan' || plan.version !== 1) throw new EsbenchError('STUDY_DIR_INVALID', `${dir} holds no study plan.json of this esbench version`);
+    log(`study: resuming ${dir} (${plan.size.mode}); trials already saved are not run again`);
+    if (await restoreStudySettings(settingsTarget, journal)) log('study: settings left by the interrupted run restored');
+  } else {
+    plan = {
+      kind: 'study-plan',
+      version: 1,
+      id: options.id,
+      size: options.size,
+      seed: options.seed,
+      machineRamBytes: options.machineRamBytes,
+      memoryMeasurable: target.restart !== undefined,
+      createdAt: startedAt.toISOString(),
+    };
+    writeJson(planFile, plan);
+  }
+  const size = plan.size;
+  const levels = studyLevels(plan.machineRamBytes, plan.memoryMeasurable);
+  const byKey = new Map(levels.map((l) => [l.key, l]));
+  const memory = plan.memoryMeasurable
+    ? { measurable: true, reason: null }
+    : { measurable: false, reason: 'external cluster: shared_buffers needs a restart, which esbench does not do there, so the memory split was left as the cluster has it' };
+  const notes: string[] = [];
+  const trials: TrialFigures[] = [];
+  let capacity: CapacityFigures | null = null;
+  let pair: StudyPair = { low: STUDY_RATES.low, high: STUDY_RATES.high, scaled: false, reason: null };
+  let partial = false;
+  let restored = false;
+  let base: HistoryBase | null = null;
+
+  const runOne = async (rel: string, level: StudyLevel, phase: TrialPhase, rate: number, rep: number, durationMs: number, label: string): Promise<TrialFigures | null> => {
+    const file = path.join(dir, rel, 'run.json');
+    const saved = readJson<TrialResult>(file);
+    if (saved) return figuresOf(saved, { key: level.key, phase, rate, rep, path: path.join(rel, 'run.json') });
+    if (aborted()) return null;
+    log(`study: ${label}: reset history, apply ${level.key}`);
+    await withPrimary(target.primaryUrl, (c) => resetHistory(c, base!));
+    await applyStudySettings(settingsTarget, level.settings, journal);
+    if (aborted()) return null;
+    let lastLine = 0;
+    const result = await runTrial(target, trialFor(level, rate, durationMs, size, plan!.seed + rep), options.env, {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onSecond: (s: SecondRecord) => {
+        if (s.phase !== 'measure' || Date.now() - lastLine < 5000) return;
+        lastLine = Date.now();
+        log(`study: ${label}: ${s.index + 1}/${Math.round(durationMs / 1000)} s, ${s.counters.ok} ok, ${s.counters.timeouts} timeouts, p99 ${s.latency.p99 === null ? '-' : s.latency.p99.toFixed(0)} ms`);
+      },
+    });
+    if (result.partial) {
+      // An interrupted trial is not a result: --resume runs it again.
+      fs.mkdirSync(path.join(dir, rel), { recursive: true });
+      writeJson(path.join(dir, rel, 'run.partial.json'), result);
+      return null;
+    }
+    fs.mkdirSync(path.join(dir, rel), { recursive: true });
+    writeJson(file, { id: `${options.id}/${rel}`, ...result });
+    return figuresOf(result, { key: level.key, phase, rate, rep, path: path.join(rel, 'run.json') });
+  };
+
+  try {
+    // --- history
+    const historyFile = path.join(dir, 'history.json');
+    base = readJson<HistoryBase>(historyFile);
+    if (base) {
+      const now = await withPrimary(target.primaryUrl, (c) => readHistoryBase(c));
+      if (now.lastSequence < base.lastSequence) throw new EsbenchError('STUDY_DIR_INVALID', `the store no longer holds the study's seeded history (last sequence ${now.lastSequence} < ${base.lastSequence}); start a new study`);
+    } else {
+      log(`study: seeding ${size.events} events (COPY, with snapshots)`);
+      await hooks.seedHistory(size.events);
+      base = await withPrimary(target.primaryUrl, (c) => readHistoryBase(c));
+      writeJson(historyFile, base);
+    }
+
+    // --- capacity of tuned
+    const tuned = byKey.get('tuned')!;
+    const capacityFile = path.join(dir, 'capacity.json');
+    capacity = readJson<CapacityFigures>(capacityFile);
+    if (!capacity && options.capacityRate !== undefined) {
+      capacity = { maxRate: options.capacityRate, ci: null, bracket: null, configuration: 'tuned', saturation: { cause: 'given (--capacity-rate), not measured', evidence: 'test run' }, path: null };
+      writeJson(capacityFile, capacity);
+    }
+    if (!capacity) {
+      const steps: TrialFigures[] = [];
+      for (let i = 0; ; i++) {
+        const rate = nextRate(steps, size.capacitySteps, STUDY_RATES.high);
+        if (rate === null || aborted()) break;
+        const rel = path.join('capacity', `${String(i).padStart(2, '0')}-tuned-${rate}rps`);
+        const f = await runOne(rel, tuned, 'capacity', rate, 0, size.capacityStepMs, `capacity step ${i + 1}/${size.capacitySteps} (tuned @ ${rate} req/s)`);
+        if (!f) break;
+        steps.push(f);
+        log(`study: capacity: ${rate} req/s ${f.timeouts === 0 && (f.p99Ms ?? Infinity) < 500 ? 'held' : 'missed'} (${f.timeouts} timeouts, p99 ${f.p99Ms?.toFixed(0) ?? '-'} ms)`);
+      }
+      if (aborted()) throw new EsbenchError('INTERRUPTED', 'stopped during the capacity search');
+      capacity = capacityOf(steps, 'tuned', os.cpus().length, 'capacity');
+      writeJson(capacityFile, { ...capacity, steps: steps.map((s) => ({ rate: s.rate, timeouts: s.timeouts, p99Ms: s.p99Ms, achievedRate: s.achievedRate, path: s.path })) });
+    }
+    pair = choosePair(capacity);
+    log(
+      pair.scaled
+        ? `study: ${pair.reason}: the study's ${STUDY_RATES.low}/${STUDY_RATES.high} req/s run as evidence, the criteria are judged at ${pair.low}/${pair.high} req/s`
+        : `study: judged at the study's ${pair.low}/${pair.high} req/s`,
+    );
+
+    // --- pairs and ablation
+    const todo = schedule(levels, pair, size);
+    const began = Date.now();
+    let ran = 0;
+    for (const [i, t] of todo.entries()) {
+      const rel = path.join('trials', trialDirName(i, t));
+      const fresh = !fs.existsSync(path.join(dir, rel, 'run.json'));
+      const remaining = todo.length - i;
+      const eta = ran > 0 ? ` — ETA ${fmtDuration(((Date.now() - began) / ran) * remaining)}` : '';
+      const window = t.phase === 'ablation' ? size.durationMs : size.pairDurationMs;
+      const f = await runOne(rel, t.level, t.phase, t.rate, t.rep, window, `[${i + 1}/${todo.length}] ${t.level.key} @ ${t.rate} req/s r${t.rep}${eta}`);
+      if (!f) {
+        partial = true;
+        break;
+      }
+      if (fresh) ran++;
+      trials.push(f);
+    }
+  } catch (e) {
+    if (!(e instanceof EsbenchError && e.code === 'INTERRUPTED')) throw e;
+    partial = true;
+  } finally {
+    try {
+      restored = (await restoreStudySettings(settingsTarget, journal)) || !fs.existsSync(journal);
+      if (restored) log('study: every setting the study changed is restored');
+    } catch (e) {
+      notes.push(`settings NOT restored: ${(e as Error).message}; \`esbench study --resume ${dir}\` restores them from ${journal}`);
+    }
+    if (base) await withPrimary(target.primaryUrl, (c) => resetHistory(c, base!)).catch(() => undefined);
+  }
+  if (partial) notes.push(`interrupted: ${trials.length} trial(s) saved; \`esbench study --resume ${dir}\` runs the rest`);
+  if (size.mode === 'quick') notes.push(`--quick: ${size.events} events instead of the study's ~450K, ${size.repeats} repetitions per level; verdicts marked "not conclusive" need --full`);
+
+  const verdicts = judge({ mode: size.mode, trials, pair, studyRates: { ...STUDY_RATES }, capacity, memory, seed: plan.seed });
+  const result: StudyResult = {
+    kind: 'study',
+    version: 1,
+    id: plan.id,
+    partial,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    size,
+    seed: plan.seed,
+    history: { events: base?.events ?? 0, lastSequence: base?.lastSequence ?? 0 },
+    levels: levels.map((l) => ({ key: l.key, factor: l.factor, value: l.value, baseline: l.baseline, description: l.description, values: l.values, settings: l.settings })),
+    capacity,
+    studyRates: { ...STUDY_RATES },
+    pair,
+    memory,
+    trials,
+    verdicts,
+    settingsRestored: restored,
+    notes,
+  };
+  const file = path.join(dir, 'study.json');
+  writeJson(file, result);
+  return { result, file };
+}
