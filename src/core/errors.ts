@@ -51,7 +51,13 @@ export const ERROR_CATALOGUE = {
   INTERNAL: { http: 500, exit: 4, summary: 'An unexpected error; please report it with the log.' },
   // Appended after the first release: codes keep their place, new ones go last.
   LOCK_TIMEOUT: { http: 503, exit: 3, summary: 'A statement waited longer than lock_timeout for a lock held by another session.' },
-  STUDY_NEEDS_RESTART: { http: 500, exit: 3, summary: 'A study setting needs a server restart, which esbench cannot do on an external cluster.' },
+  // Tuner (sweep, capacity).
+  SERVICE_CONFIG_MISMATCH: { http: 500, exit: 4, summary: "A trial's service process resolved another config than the trial sent it." },
+  BAD_PLAN: { http: 400, exit: 2, summary: 'A sweep plan (flags, plan file, settings profile) is malformed.' },
+  SETTING_NOT_APPLIED: { http: 500, exit: 3, summary: 'A database setting did not take effect (pg_settings / reloptions disagree after applying it).' },
+  RESTART_UNAVAILABLE: { http: 500, exit: 3, summary: 'A setting needs a PostgreSQL restart and esbench cannot restart this cluster.' },
+  SWEEP_DIR_INVALID: { http: 500, exit: 2, summary: 'The --resume directory is not a sweep directory or belongs to another plan.' },
+  // Study.
   STUDY_DIR_INVALID: { http: 500, exit: 2, summary: 'The --resume directory is not an esbench study, or was made by another esbench version.' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -123,7 +123,7 @@ async function reloadAndRestartIfNeeded(target: StudySettingsTarget): Promise<vo
   }
   if (pending.length === 0) return;
   if (!target.restart) {
-    throw new EsbenchError('STUDY_NEEDS_RESTART', `${pending.join(', ')} only take effect after a restart, which esbench cannot do on an external cluster`);
+    throw new EsbenchError('RESTART_UNAVAILABLE', `${pending.join(', ')} only take effect after a restart, which esbench cannot do on an external cluster`);
   }
   await target.restart();
 }

@@ -21,7 +21,7 @@ import pg from 'pg';
 import { EsbenchError } from '../core/errors.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import { writeJson } from '../report/results-dir.ts';
-import { runTrial, trialConfig, type TrialConfig, type TrialResult, type TrialTarget } from '../tuner/trial.ts';
+import { runTrial, trialConfig, withServicePatch, type TrialConfig, type TrialResult, type TrialTarget } from '../tuner/trial.ts';
 import { readHistoryBase, resetHistory, type HistoryBase } from './history.ts';
 import { capacityOf, nextRate } from './study-capacity.ts';
 import { ablationLevels, STUDY_RATES, TUNED_VALUES, type StudyLevel, type StudySize } from './study-plan.ts';
@@ -149,19 +149,9 @@ function trialDirName(i: number, t: { level: StudyLevel; rate: number; rep: numb
   return `${String(i).padStart(3, '0')}-${t.level.key}-${Math.round(t.rate)}rps-r${t.rep}`;
 }
 
-function serviceArgs(level: StudyLevel): string[] {
-  const s = level.config.service ?? {};
-  return ['--append-strategy', s.appendStrategy ?? 'safe', '--decisions', s.decisions ?? 'snapshot'];
-}
-
 function trialFor(level: StudyLevel, rate: number, durationMs: number, size: StudySize, seed: number): TrialConfig {
-  const base = trialConfig({ rate, durationMs, warmupMs: size.warmupMs, seed });
-  const p = level.config.pools ?? {};
-  return {
-    ...base,
-    pools: { primary: { ...base.pools.primary, ...p.primary }, replica: { ...base.pools.replica, ...p.replica } },
-    serviceArgs: serviceArgs(level),
-  };
+  // The level's pools and service settings reach the trial's service whole (serve --config).
+  return withServicePatch(trialConfig({ rate, durationMs, warmupMs: size.warmupMs, seed }), level.config);
 }
 
 function fmtDuration(ms: number): string {

@@ -4,7 +4,7 @@
  * `esbench run` is one trial; the tuner and the study run many.
  */
 import os from 'node:os';
-import { resolveConfig, type PoolConfig } from '../core/config.ts';
+import { mergeDeep, resolveConfig, type Config, type ConfigInput, type PoolConfig, type ServiceConfig } from '../core/config.ts';
 import { runAutocannon, type AutocannonRunResult } from '../load/autocannon-engine.ts';
 import { runPaced, STUDY_CONCURRENCY, type EngineWarning, type LiveStatus, type PacedRunResult } from '../load/paced-engine.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
@@ -28,15 +28,16 @@ export interface TrialConfig {
   /** autocannon: connections (closed loop). */
   connections: number;
   workload: WorkloadSpec;
+  /** The service's pools, whole (handed to its process as `serve --config -`). */
   pools: { primary: PoolConfig; replica: PoolConfig };
-  /** Extra `serve` flags (strategy, decisions, read-from). */
-  serviceArgs: string[];
+  /** The service's settings, whole (strategy, decisions, snapshot threshold, read-from, retries...). */
+  service: ServiceConfig;
   sampleIntervalMs: number;
 }
 
 /** A trial with esbench's defaults (the study's workload, paced even arrivals, 1 s timeout, default pools). */
 export function trialConfig(overrides: Partial<TrialConfig> & Pick<TrialConfig, 'rate' | 'durationMs'>): TrialConfig {
-  const pools = resolveConfig({}).pools;
+  const { pools, service } = resolveConfig({});
   return {
     engine: 'paced',
     warmupMs: 5000,
@@ -47,7 +48,7 @@ export function trialConfig(overrides: Partial<TrialConfig> & Pick<TrialConfig, 
     connections: 50,
     workload: resolveWorkloadSpec({ preset: 'study' }),
     pools: { primary: { ...pools.primary }, replica: { ...pools.replica } },
-    serviceArgs: [],
+    service: structuredClone(service) as ServiceConfig,
     sampleIntervalMs: 250,
     ...overrides,
   };
@@ -84,17 +85,15 @@ export interface TrialHooks {
   onServiceStarted?: (service: { url: string; pid: number }) => void;
 }
 
-function poolArgs(prefix: '' | 'replica-', p: PoolConfig): string[] {
-  const a = [`--${prefix}pool-max`, String(p.max), `--${prefix}pool-min`, String(p.min)];
-  if (prefix === '') {
-    a.push(
-      '--pool-idle-timeout', `${p.idleTimeoutMs}ms`,
-      '--pool-max-lifetime', `${p.maxLifetimeMs}ms`,
-      '--pool-acquire-timeout', `${p.acquireTimeoutMs}ms`,
-      '--statement-timeout', `${p.statementTimeoutMs}ms`,
-    );
-  }
-  return a;
+/** A trial's pools and service settings with a patch applied (a sweep level's), validated. */
+export function withServicePatch(config: TrialConfig, patch: ConfigInput): TrialConfig {
+  const merged = resolveConfig(mergeDeep<ConfigInput>({ pools: config.pools, service: config.service }, { pools: patch.pools, service: patch.service }), {});
+  return { ...config, pools: structuredClone(merged.pools) as Config['pools'], service: structuredClone(merged.service) as ServiceConfig };
+}
+
+/** The whole config the trial's service runs with. */
+export function serviceProcessConfig(config: TrialConfig, target: { primaryUrl: string; replicaUrl: string }): Readonly<Config> {
+  return resolveConfig({ cluster: { primaryUrl: target.primaryUrl, replicaUrl: target.replicaUrl }, pools: config.pools, service: { ...config.service, port: 0 } }, {});
 }
 
 /** Where the trial runs; `embedded` (our own cluster) lets it count PostgreSQL's CPU too. */
@@ -115,7 +114,7 @@ export async function runTrial(
   const service = await startServiceProcess({
     primaryUrl: cluster.primaryUrl,
     replicaUrl: cluster.replicaUrl,
-    args: [...poolArgs('', config.pools.primary), ...poolArgs('replica-', config.pools.replica), ...config.serviceArgs],
+    config: serviceProcessConfig(config, cluster),
     env,
   });
   let observation: Promise<Observation | undefined> | undefined;

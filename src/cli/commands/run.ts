@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { evaluateSlo, parseSlo } from '../../analysis/slo.ts';
-import { mergeDeep } from '../../core/config.ts';
+import { mergeDeep, type ServiceConfig } from '../../core/config.ts';
 import { EsbenchError } from '../../core/errors.ts';
 import { parseDuration, parsePositiveInt, parsePositiveNumber } from '../../core/units.ts';
 import { formatProgressLine } from '../../load/progress-line.ts';
@@ -96,7 +96,6 @@ export function register(program: Command, ctx: CliContext): void {
     });
     const seedEvents = flags.seedEvents === undefined ? undefined : parsePositiveInt(flags.seedEvents, '--seed-events', { max: 100_000_000 });
     const config = configFor(ctx, mergeDeep(clusterInput(flags), poolInput(flags)));
-    const s = config.service;
     const trial: TrialConfig = {
       engine,
       rate,
@@ -109,13 +108,7 @@ export function register(program: Command, ctx: CliContext): void {
       connections: parsePositiveInt(flags.connections, '--connections', { max: 10_000 }),
       workload,
       pools: { primary: { ...config.pools.primary }, replica: { ...config.pools.replica } },
-      serviceArgs: [
-        '--append-strategy', s.appendStrategy,
-        '--decisions', s.decisions,
-        '--snapshot-threshold', String(s.snapshotThreshold),
-        '--read-from', s.readModelsFrom,
-        ...(s.replicaFallback ? [] : ['--no-replica-fallback']),
-      ],
+      service: structuredClone(config.service) as ServiceConfig,
       sampleIntervalMs: parseDuration(flags.sampleInterval, '--sample-interval'),
     };
     openResultsRoot(flags.results);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { EsbenchError } from '../../core/errors.ts';
 import { parsePositiveInt } from '../../core/units.ts';
@@ -5,7 +6,7 @@ import { redactUrl } from '../../core/redact.ts';
 import { startServer, type RunningServer } from '../../service/server.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
-import { mergeDeep } from '../../core/config.ts';
+import { defaultConfig, mergeDeep, resolveConfig, type Config, type ConfigInput } from '../../core/config.ts';
 import { prepareCluster } from '../prepare.ts';
 
 interface ServeFlags extends GlobalFlags, PoolFlags {
@@ -13,7 +14,54 @@ interface ServeFlags extends GlobalFlags, PoolFlags {
   port: string;
   readyJson?: boolean;
   log?: boolean;
+  config?: string;
+  printConfig?: boolean;
 }
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Keys of `input` that Config does not have (a typo in a config file must not be silently ignored). */
+export function unknownConfigKeys(input: unknown, shape: unknown = defaultConfig(), prefix = ''): string[] {
+  if (!isPlainObject(input) || !isPlainObject(shape)) return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(input)) {
+    if (!(k in shape)) out.push(`${prefix}${k}`);
+    else out.push(...unknownConfigKeys(v, shape[k], `${prefix}${k}.`));
+  }
+  return out;
+}
+
+/**
+ * `--config <file|->`: the whole config as JSON (what a trial hands its service), validated by the same
+ * resolveConfig as flags are. The environment does not apply: the file is the config.
+ */
+export function readConfigFile(file: string, cwd: string): Readonly<Config> {
+  let text: string;
+  try {
+    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new EsbenchError('BAD_FLAG', `--config ${file}: ${(e as Error).message}`);
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (e) {
+    throw new EsbenchError('BAD_CONFIG', `--config ${file}: not JSON (${(e as Error).message})`);
+  }
+  if (!isPlainObject(input)) throw new EsbenchError('BAD_CONFIG', `--config ${file}: expected a JSON object`);
+  const unknown = unknownConfigKeys(input);
+  if (unknown.length > 0) throw new EsbenchError('BAD_CONFIG', `--config ${file}: unknown key(s) ${unknown.join(', ')}`);
+  return resolveConfig(input as ConfigInput, {}, cwd);
+}
+
+/** Flags that --config replaces; giving one of them too is ambiguous, so it is refused. */
+const CONFIG_FLAGS = [
+  'host', 'port', 'dataDir', 'primaryUrl', 'replicaUrl', 'runAs', 'pgBin', 'tuningDir', 'poolMax', 'poolMin', 'poolIdleTimeout',
+  'poolMaxLifetime', 'poolAcquireTimeout', 'statementTimeout', 'replicaPoolMax', 'replicaPoolMin', 'appendStrategy', 'readFrom',
+  'replicaFallback', 'decisions', 'snapshotThreshold', 'ginFastupdate',
+] as const;
 
 export function serviceFlags(cmd: Command): Command {
   return addPoolFlags(addClusterFlags(cmd))
@@ -51,8 +99,25 @@ export function register(program: Command, ctx: CliContext): void {
   serviceFlags(program.command('serve').description('run the event-store service (Fastify) on the cluster; SIGTERM stops it cleanly'))
     .option('--ready-json', 'print one JSON line {"event":"listening","url"} when ready (for the load runner)')
     .option('--log', 'log requests (JSON lines on stdout)')
-    .action(async (flags: ServeFlags) => {
-      const config = serviceConfig(ctx, flags);
+    .option('--config <file>', "the whole config as JSON ('-' = stdin), as a trial hands it to its service; replaces every other config flag")
+    .option('--print-config', 'print the resolved config as JSON and exit (nothing is started)')
+    .action(async (flags: ServeFlags, cmd: Command) => {
+      let config: Readonly<Config>;
+      if (flags.config !== undefined) {
+        const clash = CONFIG_FLAGS.filter((f) => cmd.getOptionValueSource(f) === 'cli');
+        if (clash.length > 0) throw new EsbenchError('BAD_FLAG', `--config carries the whole config; drop ${clash.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
+        config = readConfigFile(flags.config, ctx.cwd);
+      } else {
+        config = serviceConfig(ctx, flags);
+      }
+      if (flags.printConfig) {
+        // Passwords redacted: this is for a person to read.
+        const shown = structuredClone(config) as Config;
+        if (shown.cluster.primaryUrl) shown.cluster.primaryUrl = redactUrl(shown.cluster.primaryUrl);
+        if (shown.cluster.replicaUrl) shown.cluster.replicaUrl = redactUrl(shown.cluster.replicaUrl);
+        ctx.stdout(`${JSON.stringify(shown, null, 2)}\n`);
+        return;
+      }
       const handle = await prepareCluster(ctx, config, { start: true });
       // A signal while the cluster was starting: nothing was served, so this is an interruption (130),
       // not the normal end of a service (0).
@@ -60,7 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
       const server = await startServer(config, handle.primaryUrl, handle.replicaUrl, Boolean(flags.log));
       ctx.stdout(
         flags.readyJson
-          ? `${JSON.stringify({ event: 'listening', url: server.url, pid: process.pid })}\n`
+          ? `${JSON.stringify({ event: 'listening', url: server.url, pid: process.pid, config })}\n`
           : `esbench service listening on ${server.url}\n  primary ${redactUrl(handle.primaryUrl)}\n  replica ${redactUrl(handle.replicaUrl)}\n`,
       );
       await untilStopped(ctx.signal);
