@@ -272,21 +272,30 @@ export interface StudySize {
   /** Capacity search: window per step and steps at most. */
   capacityStepMs: number;
   capacitySteps: number;
+  /** Configurations run at the study's 300 req/s (and tuned at 250 too, when `studyLowRate`). */
+  studyPairLevels: readonly string[];
+  studyLowRate: boolean;
+  /** Configurations run at the high rate of the pair scaled to the machine. */
+  scaledPairLevels: readonly string[];
 }
 
 export const STUDY_RATES = Object.freeze({ low: 250, high: 300 });
 
 export const STUDY_SIZES: Readonly<Record<StudyMode, StudySize>> = Object.freeze({
+  // ~12 minutes here: a trial costs ~9 s beyond its windows (service start, library state, reset).
   quick: Object.freeze({
     mode: 'quick',
     events: 50_000,
     warmupMs: 3_000,
-    durationMs: 12_000,
-    pairDurationMs: 12_000,
+    durationMs: 10_000,
+    pairDurationMs: 10_000,
     repeats: 2,
     pairRepeats: 1,
     capacityStepMs: 8_000,
-    capacitySteps: 5,
+    capacitySteps: 4,
+    studyPairLevels: Object.freeze(['tuned', 'esbench']),
+    studyLowRate: false,
+    scaledPairLevels: Object.freeze(['tuned']),
   }),
   full: Object.freeze({
     mode: 'full',
@@ -299,6 +308,9 @@ export const STUDY_SIZES: Readonly<Record<StudyMode, StudySize>> = Object.freeze
     pairRepeats: 1,
     capacityStepMs: 30_000,
     capacitySteps: 8,
+    studyPairLevels: Object.freeze(['tuned', 'esbench', 'original']),
+    studyLowRate: true,
+    scaledPairLevels: Object.freeze(['tuned', 'esbench', 'original']),
   }),
 });
 
@@ -320,25 +332,24 @@ export function studySize(mode: StudyMode, overrides: StudySizeOverrides = {}): 
   };
 }
 
-/** What a trial costs beyond its windows: service start, library snapshot, drain, settings, reset. */
-export const TRIAL_OVERHEAD_MS = 6_000;
+/** What a trial costs beyond its windows: service start, library state, drain, settings, reset (measured ~9 s here). */
+export const TRIAL_OVERHEAD_MS = 9_000;
 /** A restart of both nodes (shared_buffers) when the memory split changes. */
 export const RESTART_MS = 8_000;
 
-/**
- * The trials at the rate pairs. At the high rate all three configurations; at the study's low rate
- * `tuned` alone when the pair is scaled (the scaled low rate is the ablation's rate, where all
- * levels run anyway).
- */
-export function pairTrialCount(scaled: boolean): number {
-  return scaled ? 3 + 1 + 3 : 3;
+/** Trials at the rate pairs: the study's (evidence) and, when scaled, the machine's. */
+export function pairTrialCount(size: StudySize, scaled: boolean): number {
+  const study = size.studyPairLevels.length + (scaled && size.studyLowRate ? 1 : 0);
+  return (scaled ? study + size.scaledPairLevels.length : study) * size.pairRepeats;
 }
 
-/** Worst-case duration printed up front: capacity + pairs (scaled) + ablation + restarts. */
+/** Worst-case duration printed up front: capacity + pairs (scaled) + ablation + restarts + seeding. */
 export function estimateDurationMs(size: StudySize, levelCount: number): number {
   const trial = (window: number) => size.warmupMs + window + TRIAL_OVERHEAD_MS;
   const capacity = size.capacitySteps * trial(size.capacityStepMs);
-  const pairs = pairTrialCount(true) * size.pairRepeats * trial(size.pairDurationMs);
+  const pairs = pairTrialCount(size, true) * trial(size.pairDurationMs);
   const ablation = levelCount * size.repeats * trial(size.durationMs);
-  return capacity + pairs + ablation + 6 * RESTART_MS;
+  // Seeding by COPY + VACUUM ANALYZE: ~5,000 events per second here.
+  const seeding = (size.events / 5_000) * 1000;
+  return capacity + pairs + ablation + 6 * RESTART_MS + seeding;
 }

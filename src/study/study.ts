@@ -123,22 +123,20 @@ export function choosePair(capacity: CapacityFigures | null): StudyPair {
  */
 export function schedule(levels: readonly StudyLevel[], pair: StudyPair, size: StudySize): ScheduledTrial[] {
   const byKey = new Map(levels.map((l) => [l.key, l]));
-  const configs = ['tuned', 'esbench', 'original'].map((k) => byKey.get(k)).filter((l): l is StudyLevel => l !== undefined);
+  const pick = (keys: readonly string[]) => keys.map((k) => byKey.get(k)).filter((l): l is StudyLevel => l !== undefined);
   const out: ScheduledTrial[] = [];
   for (let rep = 1; rep <= size.pairRepeats; rep++) {
+    for (const level of pick(size.studyPairLevels)) out.push({ level, phase: 'study-pair', rate: STUDY_RATES.high, rep });
     if (pair.scaled) {
-      for (const level of configs) out.push({ level, phase: 'study-pair', rate: STUDY_RATES.high, rep });
       const tuned = byKey.get('tuned');
-      if (tuned) out.push({ level: tuned, phase: 'study-pair', rate: STUDY_RATES.low, rep });
-      for (const level of configs) out.push({ level, phase: 'scaled-pair', rate: pair.high, rep });
-    } else {
-      for (const level of configs) out.push({ level, phase: 'study-pair', rate: pair.high, rep });
+      if (tuned && size.studyLowRate) out.push({ level: tuned, phase: 'study-pair', rate: STUDY_RATES.low, rep });
+      for (const level of pick(size.scaledPairLevels)) out.push({ level, phase: 'scaled-pair', rate: pair.high, rep });
     }
   }
   const after = levels.filter((l) => l.values.memory === TUNED_VALUES.memory);
   const before = levels.filter((l) => l.values.memory !== TUNED_VALUES.memory);
   for (let rep = 1; rep <= size.repeats; rep++) {
-    // The pairs end on `original` (memory before): start the first repetition there.
+    // Flip the order every repetition: drift (a warming cache, a neighbour's load) favours no level.
     const order = rep % 2 === 1 ? [...before, ...after] : [...after].reverse().concat([...before].reverse());
     for (const level of order) out.push({ level, phase: 'ablation', rate: pair.low, rep });
   }

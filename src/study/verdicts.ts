@@ -12,7 +12,7 @@
 import { mean } from 'simple-statistics';
 import { bootstrapCi, compareSamples, holm, meanOf, practicalLimit, type Comparison } from '../analysis/statistics.ts';
 import { createRng } from '../core/prng.ts';
-import type { TrialFigures } from './trial-figures.ts';
+import type { PoolUse, TrialFigures } from './trial-figures.ts';
 
 export type VerdictKind = 'holds' | 'does not hold' | 'cannot be measured here';
 
@@ -90,12 +90,17 @@ function cannot(id: string, kind: Verdict['kind'], criterion: string, reason: st
   return { id, kind, criterion, verdict: 'cannot be measured here', conclusive: true, figure: reason, value: null, unit: null, ci: null, evidence: { runs, text: reason } };
 }
 
-/** Below / above a threshold with a CI: conclusive when the CI is on one side. */
-function against(estimate: number, ci: Ci, threshold: number, holdsWhen: 'below' | 'at-least'): { verdict: VerdictKind; conclusive: boolean } {
+/** Two runs at least in every group: with one, a CI has nothing to resample and says nothing. */
+function enough(...groups: ReadonlyArray<readonly unknown[]>): boolean {
+  return groups.every((g) => g.length >= 2);
+}
+
+/** Below / above a threshold with a CI: conclusive when the CI is on one side (and n ≥ 2). */
+function against(estimate: number, ci: Ci, threshold: number, holdsWhen: 'below' | 'at-least', n: number): { verdict: VerdictKind; conclusive: boolean } {
   const holdsPoint = holdsWhen === 'below' ? estimate < threshold : estimate >= threshold;
   const holdsAll = holdsWhen === 'below' ? ci.hi < threshold : ci.lo >= threshold;
   const failsAll = holdsWhen === 'below' ? ci.lo >= threshold : ci.hi < threshold;
-  return { verdict: holdsPoint ? 'holds' : 'does not hold', conclusive: holdsAll || failsAll };
+  return { verdict: holdsPoint ? 'holds' : 'does not hold', conclusive: n >= 2 && (holdsAll || failsAll) };
 }
 
 function bootstrap(xs: number[], seed: number): Ci {
@@ -202,7 +207,7 @@ function sustainedRate(e: StudyEvidence, rate: number, id: string, criterion: st
   const dropped = ts.reduce((s, t) => s + t.dropped, 0);
   const sent = ts.reduce((s, t) => s + t.sent, 0);
   const achieved = values(ts, (t) => t.achievedRate);
-  const shares = values(ts, (t) => (t.sent > 0 ? t.timeouts / t.sent : null));
+  const shares = values(ts, (t) => (t.sent > 0 ? Math.min(1, t.timeouts / t.sent) : null));
   const lowAchieved = achieved.some((a) => a < rate * 0.99);
   const holds = timeouts === 0 && dropped === 0 && !lowAchieved;
   const capacity = e.capacity && e.capacity.maxRate !== null && e.capacity.maxRate < rate ? `; ${saturationText(e.capacity)}` : '';
@@ -212,8 +217,8 @@ function sustainedRate(e: StudyEvidence, rate: number, id: string, criterion: st
     criterion,
     verdict: holds ? 'holds' : 'does not hold',
     conclusive: true,
-    figure: `${timeouts} timeouts of ${sent} requests (${pct(sent ? timeouts / sent : 0, 2)}), ${dropped} dropped, sent ${achieved.length ? fmt(mean(achieved)) : '-'} req/s of ${fmt(rate, 0)}`,
-    value: sent ? timeouts / sent : null,
+    figure: `${timeouts} timeouts (${sent} requests sent in the window; timeouts of warm-up requests count when they fire in it), ${dropped} dropped, sent ${achieved.length ? fmt(mean(achieved)) : '-'} req/s of ${fmt(rate, 0)}`,
+    value: sent ? Math.min(1, timeouts / sent) : null,
     unit: 'timeouts/request',
     ci: shares.length ? bootstrap(shares, e.seed) : null,
     evidence: { runs: paths(ts), text: `tuned at ${fmt(rate, 0)} req/s, ${ts.length} run(s) (client side, 1 s timeout)${capacity}` },
@@ -225,13 +230,15 @@ function saturationText(c: CapacityFigures): string {
   return `this machine holds at most ${c.maxRate === null ? '-' : fmt(c.maxRate, 0)} req/s on ${c.configuration}${sat}`;
 }
 
+/** Connections a pool keeps open beyond what it needs: its peak use in the window, or its minimum. */
+export const IDLE_TOLERANCE = 2;
+
 function connectionsBalanced(e: StudyEvidence): Verdict {
   const id = 'c3-connection-use-balanced';
-  const criterion = 'Connection use balanced (tuned: no pool exhausted, no pool holding more idle connections than it uses)';
+  const criterion = `Connection use balanced (tuned: no pool exhausted; no pool keeps more than ${IDLE_TOLERANCE} connections open beyond its peak use or its minimum)`;
   const ts = tunedAtPair(e).filter((t) => t.pools.primary !== null && t.pools.replica !== null);
   if (ts.length === 0) return cannot(id, 'criterion', criterion, 'no observer figures of connections by pool in the tuned runs', paths(tunedAtPair(e)));
-  // Idle connections a pool holds beyond what it uses (or 2, pgxpool MinConns of tuned).
-  const excess = (p: NonNullable<TrialFigures['pools']['primary']>) => p.openMean - p.activeMean - Math.max(2, p.activeMean);
+  const excess = (p: PoolUse) => p.openMean - Math.max(p.poolMin, p.activeMax);
   const worst = ts.map((t) => Math.max(excess(t.pools.primary!), excess(t.pools.replica!)));
   const exhausted = ts.filter((t) => t.poolTimeouts > 0 || t.pools.primary!.openMax >= t.pools.primary!.poolMax || t.pools.replica!.openMax >= t.pools.replica!.poolMax);
   const p = (sel: 'primary' | 'replica') => {
@@ -242,8 +249,7 @@ function connectionsBalanced(e: StudyEvidence): Verdict {
   };
   const est = mean(worst);
   const ci = bootstrap(worst, e.seed);
-  // Within a hundredth of a connection counts as none (sample means of integers).
-  const v = exhausted.length > 0 ? { verdict: 'does not hold' as const, conclusive: true } : against(est, ci, 0.01, 'below');
+  const v = exhausted.length > 0 ? { verdict: 'does not hold' as const, conclusive: true } : against(est, ci, IDLE_TOLERANCE + 1e-9, 'below', ts.length);
   return {
     id,
     kind: 'criterion',
@@ -251,7 +257,7 @@ function connectionsBalanced(e: StudyEvidence): Verdict {
     ...v,
     figure: `${p('primary')}; ${p('replica')} (observer, mean over samples)`,
     value: est,
-    unit: 'idle connections beyond max(2, in use), worst pool',
+    unit: 'connections open beyond max(peak use, min), worse pool',
     ci,
     evidence: {
       runs: paths(ts),
@@ -276,7 +282,7 @@ function cacheHit(e: StudyEvidence): Verdict {
     id,
     kind: 'criterion',
     criterion,
-    ...against(est, ci, CACHE_HIT_THRESHOLD, 'at-least'),
+    ...against(est, ci, CACHE_HIT_THRESHOLD, 'at-least', worst.length),
     figure: `primary ${pct(mean(prim), 2)}, replica ${pct(mean(repl), 2)} (pg_stat_database blks_hit / (hit + read), over each measured window)`,
     value: est,
     unit: 'hit ratio, worse node',
@@ -297,7 +303,7 @@ function replicationLag(e: StudyEvidence): Verdict {
     id,
     kind: 'criterion',
     criterion,
-    ...against(est, ci, LAG_THRESHOLD_MS, 'below'),
+    ...against(est, ci, LAG_THRESHOLD_MS, 'below', lags.length),
     figure: `replay lag p99 ${fmt(est, 2)} ms (mean over ${lags.length} run(s); max ${fmt(Math.max(...lags), 2)} ms; primary's pg_stat_replication)`,
     value: est,
     unit: 'ms',
@@ -317,7 +323,7 @@ function improvementVerdict(e: StudyEvidence, id: string, kind: Verdict['kind'],
     id,
     kind,
     criterion,
-    ...against(r.estimate, r.ci, threshold, 'at-least'),
+    ...against(r.estimate, r.ci, threshold, 'at-least', Math.min(am.length, bm.length)),
     figure: `client mean ${fmt(mean(am))} → ${fmt(mean(bm))} ms: ${pct(r.estimate)} better (${aKey} → ${bKey}, ${rateText(e, e.pair.low)})`,
     value: r.estimate,
     unit: 'relative improvement of the client mean',
@@ -344,11 +350,13 @@ function compare(e: StudyEvidence, aKey: string, bKey: string, metric: string, f
 }
 
 /** "b is better than a" (lower is better): significant and practical → holds; a CI that rules a practical gain out → does not hold. */
-function improves(c: Comparison, reference: number): { verdict: VerdictKind; conclusive: boolean } {
+function improves(c: Compared, reference: number): { verdict: VerdictKind; conclusive: boolean } {
   const limit = practicalLimit(reference);
-  if (c.significant && c.practical && c.effect < 0) return { verdict: 'holds', conclusive: true };
-  if (c.ci[0] > -limit) return { verdict: 'does not hold', conclusive: true };
-  return { verdict: c.effect <= -limit ? 'holds' : 'does not hold', conclusive: false };
+  const k = c.comparison;
+  if (!enough(c.a, c.b)) return { verdict: k.effect <= -limit ? 'holds' : 'does not hold', conclusive: false };
+  if (k.significant && k.practical && k.effect < 0) return { verdict: 'holds', conclusive: true };
+  if (k.ci[0] > -limit) return { verdict: 'does not hold', conclusive: true };
+  return { verdict: k.effect <= -limit ? 'holds' : 'does not hold', conclusive: false };
 }
 
 function compareText(c: Comparison, unit: string): string {
@@ -362,8 +370,8 @@ function poolMinClaim(e: StudyEvidence, c: Compared | null): Verdict {
   const gain = -c.comparison.effect;
   const [lo, hi] = [-c.comparison.ci[1], -c.comparison.ci[0]];
   // Holds when a gain is shown and 14 ms is inside (or below) its CI; does not hold when the CI excludes 14 ms.
-  const conclusive = hi < CLAIMED_POOL_MIN_GAIN_MS || (c.comparison.significant && lo > 0 && hi >= CLAIMED_POOL_MIN_GAIN_MS && lo <= CLAIMED_POOL_MIN_GAIN_MS);
-  const verdict: VerdictKind = hi < CLAIMED_POOL_MIN_GAIN_MS ? 'does not hold' : conclusive ? 'holds' : gain >= CLAIMED_POOL_MIN_GAIN_MS ? 'holds' : 'does not hold';
+  const conclusive = enough(c.a, c.b) && (hi < CLAIMED_POOL_MIN_GAIN_MS || (c.comparison.significant && lo > 0 && hi >= CLAIMED_POOL_MIN_GAIN_MS));
+  const verdict: VerdictKind = conclusive ? (hi < CLAIMED_POOL_MIN_GAIN_MS ? 'does not hold' : 'holds') : gain >= CLAIMED_POOL_MIN_GAIN_MS ? 'holds' : 'does not hold';
   const app = (ts: TrialFigures[]) => {
     const v = values(ts, (t) => t.appOverheadMs);
     return v.length ? fmt(mean(v), 2) : '-';
@@ -395,7 +403,7 @@ function fastupdateClaim(e: StudyEvidence, c: Compared | null): Verdict {
   const criterion = `"GIN fastupdate on (removing fastupdate=off) is a critical fix" (original vs original with fastupdate on, ${rateText(e, e.pair.low)})`;
   if (!c) return cannot(id, 'claim', criterion, 'missing runs of original or original+gin-fastupdate');
   const ref = mean(values(c.a, (t) => t.p99Ms));
-  const v = improves(c.comparison, ref);
+  const v = improves(c, ref);
   const timeouts = (ts: TrialFigures[]) => ts.reduce((s, t) => s + t.timeouts, 0);
   return {
     id,
@@ -439,7 +447,7 @@ function autovacuumClaim(e: StudyEvidence): Verdict {
     kind: 'claim',
     criterion,
     verdict,
-    conclusive: verdict === 'holds' ? c.significant : c.ci[0] > -0.1 || bRecurring > 0,
+    conclusive: enough(a, b) && (verdict === 'holds' ? c.significant : c.ci[0] > -0.1 || bRecurring > 0),
     figure,
     value: c.effect,
     unit: 'timeout spikes/min (autovacuum − original)',
@@ -458,7 +466,7 @@ function memoryClaim(e: StudyEvidence, c: Compared | null): Verdict {
     id,
     kind: 'claim',
     criterion,
-    ...improves(c.comparison, ref),
+    ...improves(c, ref),
     figure: `client mean ${fmt(ref)} → ${fmt(mean(values(c.b, (t) => t.meanMs)))} ms; cache hit primary ${hitText(c.a, 'primary')} → ${hitText(c.b, 'primary')}, replica ${hitText(c.a, 'replica')} → ${hitText(c.b, 'replica')}`,
     value: c.comparison.effect,
     unit: 'ms (client mean, swapped − before)',
@@ -479,7 +487,7 @@ function esbenchClaim(e: StudyEvidence, id: string, criterion: string, c: Compar
     id,
     kind: 'esbench',
     criterion,
-    ...improves(c.comparison, ref),
+    ...improves(c, ref),
     figure: `client mean ${fmt(ref)} → ${fmt(mean(values(c.b, (t) => t.meanMs)))} ms (${c.comparison.a} → ${c.comparison.b})`,
     value: c.comparison.effect,
     unit: 'ms (client mean, b − a)',
@@ -494,7 +502,7 @@ function noWorseClaim(e: StudyEvidence, id: string, criterion: string, c: Compar
   const ref = mean(values(c.a, (t) => t.meanMs));
   const limit = practicalLimit(ref);
   const worse = c.comparison.significant && c.comparison.practical && c.comparison.effect > 0;
-  const conclusive = worse || c.comparison.ci[1] < limit;
+  const conclusive = enough(c.a, c.b) && (worse || c.comparison.ci[1] < limit);
   const verdict: VerdictKind = worse ? 'does not hold' : conclusive ? 'holds' : c.comparison.effect < limit ? 'holds' : 'does not hold';
   return {
     id,
