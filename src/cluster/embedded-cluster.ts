@@ -395,6 +395,18 @@ export class EmbeddedCluster {
     return state;
   }
 
+  /**
+   * Restarts one node (fast shutdown, start), e.g. after ALTER SYSTEM of a setting that needs it
+   * (pg_settings.pending_restart). A restarted primary waits for the replica to stream again.
+   */
+  async restart(node: NodeName): Promise<void> {
+    const state = this.readState();
+    if (!state) throw new EsbenchError('CLUSTER_NOT_RUNNING', 'the embedded cluster has no state: run `esbench cluster up`');
+    await this.stopNode(node);
+    await this.startNode(node);
+    await this.waitForStreaming(state.ports.primary);
+  }
+
   /** Idempotent: creates the cluster on first use, starts whatever is not running, waits for streaming. */
   async up(): Promise<ClusterState> {
     let state = this.readState();
