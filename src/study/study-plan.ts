@@ -22,17 +22,10 @@
 import type { ConfigInput } from '../core/config.ts';
 import { formatPgSize } from '../core/units.ts';
 import { sizeMemory } from '../tuner/memory-sizing.ts';
+import type { DbSettingsPlan } from '../tuner/settings.ts';
 
-/**
- * The tuner's DbSettingsPlan (src/tuner/settings.ts, CONTRACT.md), spelled out here so the plan
- * does not depend on the module that applies it; the two are structurally identical.
- */
-export interface StudySettingsPlan {
-  primary?: Readonly<Record<string, string>>;
-  replica?: Readonly<Record<string, string>>;
-  tables?: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  indexes?: Readonly<Record<string, Readonly<Record<string, string>>>>;
-}
+/** A level's database settings: the tuner applies, verifies and restores them (src/tuner/settings.ts). */
+export type StudySettingsPlan = DbSettingsPlan;
 
 export type ConfigurationName = 'original' | 'tuned' | 'esbench';
 export const CONFIGURATION_NAMES: readonly ConfigurationName[] = ['original', 'tuned', 'esbench'];

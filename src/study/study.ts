@@ -21,18 +21,18 @@ import pg from 'pg';
 import { EsbenchError } from '../core/errors.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import { writeJson } from '../report/results-dir.ts';
+import { applySettings, restoreSettings, type SettingsNode, type SettingsTarget } from '../tuner/settings.ts';
 import { runTrial, trialConfig, withServicePatch, type TrialConfig, type TrialResult, type TrialTarget } from '../tuner/trial.ts';
 import { readHistoryBase, resetHistory, type HistoryBase } from './history.ts';
 import { capacityOf, nextRate } from './study-capacity.ts';
 import { ablationLevels, STUDY_RATES, TUNED_VALUES, type StudyLevel, type StudySize } from './study-plan.ts';
 import type { StudyPair, StudyResult } from './study-result.ts';
-import { applyStudySettings, restoreStudySettings, type StudySettingsTarget } from './study-settings.ts';
 import { figuresOf, type TrialFigures, type TrialPhase } from './trial-figures.ts';
 import { judge, type CapacityFigures } from './verdicts.ts';
 
 export interface StudyTarget extends TrialTarget {
-  /** Restarts both nodes (embedded cluster); absent on an external cluster. */
-  restart?: () => Promise<void>;
+  /** Restarts a node (embedded cluster); absent on an external cluster. */
+  restart?: (node: SettingsNode) => Promise<void>;
 }
 
 export interface StudyOptions {
@@ -162,7 +162,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
   const dir = options.dir;
   const log = hooks.log;
   const aborted = () => hooks.signal?.aborted === true;
-  const settingsTarget: StudySettingsTarget = { primaryUrl: target.primaryUrl, replicaUrl: target.replicaUrl, ...(target.restart ? { restart: target.restart } : {}) };
+  const settingsTarget: SettingsTarget = { primaryUrl: target.primaryUrl, replicaUrl: target.replicaUrl, ...(target.restart ? { restart: target.restart } : {}), onProgress: (l) => log(`study: settings: ${l}`) };
   const journal = path.join(dir, JOURNAL);
 
   // --- plan (kept on resume: the same size, seed and levels)
@@ -171,7 +171,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
   if (options.resume) {
     if (!plan || plan.kind !== 'study-plan' || plan.version !== 1) throw new EsbenchError('STUDY_DIR_INVALID', `${dir} holds no study plan.json of this esbench version`);
     log(`study: resuming ${dir} (${plan.size.mode}); trials already saved are not run again`);
-    if (await restoreStudySettings(settingsTarget, journal)) log('study: settings left by the interrupted run restored');
+    if (await restoreSettings(settingsTarget, journal)) log('study: settings left by the interrupted run restored');
   } else {
     plan = {
       kind: 'study-plan',
@@ -206,7 +206,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
     if (aborted()) return null;
     log(`study: ${label}: reset history, apply ${level.key}`);
     await withPrimary(target.primaryUrl, (c) => resetHistory(c, base!));
-    await applyStudySettings(settingsTarget, level.settings, journal);
+    await applySettings(settingsTarget, level.settings, journal);
     if (aborted()) return null;
     let lastLine = 0;
     const result = await runTrial(target, trialFor(level, rate, durationMs, size, plan!.seed + rep), options.env, {
@@ -295,7 +295,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
     partial = true;
   } finally {
     try {
-      restored = (await restoreStudySettings(settingsTarget, journal)) || !fs.existsSync(journal);
+      restored = (await restoreSettings(settingsTarget, journal)) || !fs.existsSync(journal);
       if (restored) log('study: every setting the study changed is restored');
     } catch (e) {
       notes.push(`settings NOT restored: ${(e as Error).message}; \`esbench study --resume ${dir}\` restores them from ${journal}`);

@@ -78,10 +78,9 @@ export function register(program: Command, ctx: CliContext): void {
       embedded,
       ...(handle.mode === 'embedded' && embedded
         ? {
-            restart: async () => {
-              ctx.stderr('study: restarting both nodes (shared_buffers)\n');
-              await embedded.down();
-              await embedded.up();
+            restart: async (node: 'primary' | 'replica') => {
+              ctx.stderr(`study: restarting the ${node} (shared_buffers)\n`);
+              await embedded.restart(node);
             },
           }
         : {}),
