@@ -162,7 +162,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
   const dir = options.dir;
   const log = hooks.log;
   const aborted = () => hooks.signal?.aborted === true;
-  const settingsTarget: SettingsTarget = { primaryUrl: target.primaryUrl, replicaUrl: target.replicaUrl, ...(target.restart ? { restart: target.restart } : {}), onProgress: (l) => log(`study: settings: ${l}`) };
+  const settingsTarget: SettingsTarget = { primaryUrl: target.primaryUrl, replicaUrl: target.replicaUrl, ...(target.restart ? { restart: target.restart } : {}), onProgress: (l) => log(`study: ${l}`) };
   const journal = path.join(dir, JOURNAL);
 
   // --- plan (kept on resume: the same size, seed and levels)
