@@ -63,7 +63,7 @@ export function printStudy(result: StudyResult, file: string): string {
   if (result.capacity) {
     const c = result.capacity;
     out.push(
-      `  capacity (${c.configuration}): ${c.maxRate === null ? 'not found' : `${c.maxRate.toFixed(0)} req/s`}${c.ci ? ` [${c.ci[0].toFixed(0)}, ${c.ci[1].toFixed(0)}]` : ''}${c.saturation ? `; saturated first: ${c.saturation.cause} — ${c.saturation.evidence}` : ''}`,
+      `  capacity of ${c.configuration}${c.slo ? ` (SLO ${c.slo})` : ''}: ${c.maxRate === null ? 'no rate held' : `${c.maxRate.toFixed(0)} req/s`}${c.bracket ? ` (limit between ${c.bracket[0]} and ${c.bracket[1]} req/s)` : ''}${c.saturation ? `; saturated first: ${c.saturation.cause} — ${c.saturation.evidence}` : ''}`,
     );
   }
   const p = result.pair;

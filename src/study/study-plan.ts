@@ -262,9 +262,11 @@ export interface StudySize {
   repeats: number;
   /** Repetitions of each configuration at each rate of the pair. */
   pairRepeats: number;
-  /** Capacity search: window per step and steps at most. */
+  /** Capacity search (src/tuner/capacity.ts): window per trial, trials expected (for the estimate), bisection steps and their repetitions. */
   capacityStepMs: number;
   capacitySteps: number;
+  capacityBisections: number;
+  capacityRepeats: number;
   /** Configurations run at the study's 300 req/s (and tuned at 250 too, when `studyLowRate`). */
   studyPairLevels: readonly string[];
   studyLowRate: boolean;
@@ -285,7 +287,9 @@ export const STUDY_SIZES: Readonly<Record<StudyMode, StudySize>> = Object.freeze
     repeats: 2,
     pairRepeats: 1,
     capacityStepMs: 8_000,
-    capacitySteps: 4,
+    capacitySteps: 5,
+    capacityBisections: 2,
+    capacityRepeats: 1,
     studyPairLevels: Object.freeze(['tuned', 'esbench']),
     studyLowRate: false,
     scaledPairLevels: Object.freeze(['tuned']),
@@ -300,7 +304,9 @@ export const STUDY_SIZES: Readonly<Record<StudyMode, StudySize>> = Object.freeze
     repeats: 4,
     pairRepeats: 1,
     capacityStepMs: 30_000,
-    capacitySteps: 8,
+    capacitySteps: 11,
+    capacityBisections: 4,
+    capacityRepeats: 2,
     studyPairLevels: Object.freeze(['tuned', 'esbench', 'original']),
     studyLowRate: true,
     scaledPairLevels: Object.freeze(['tuned', 'esbench', 'original']),

@@ -21,10 +21,11 @@ import pg from 'pg';
 import { EsbenchError } from '../core/errors.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import { writeJson } from '../report/results-dir.ts';
+import { DEFAULT_SLO, runCapacity, type CapacityResult } from '../tuner/capacity.ts';
+import { summarizeTrial } from '../tuner/trial-summary.ts';
 import { applySettings, restoreSettings, type SettingsNode, type SettingsTarget } from '../tuner/settings.ts';
 import { runTrial, trialConfig, withServicePatch, type TrialConfig, type TrialResult, type TrialTarget } from '../tuner/trial.ts';
 import { readHistoryBase, resetHistory, type HistoryBase } from './history.ts';
-import { capacityOf, nextRate } from './study-capacity.ts';
 import { ablationLevels, STUDY_RATES, TUNED_VALUES, type StudyLevel, type StudySize } from './study-plan.ts';
 import type { StudyPair, StudyResult } from './study-result.ts';
 import { figuresOf, type TrialFigures, type TrialPhase } from './trial-figures.ts';
@@ -199,10 +200,11 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
   let restored = false;
   let base: HistoryBase | null = null;
 
-  const runOne = async (rel: string, level: StudyLevel, phase: TrialPhase, rate: number, rep: number, durationMs: number, label: string): Promise<TrialFigures | null> => {
+  const runOne = async (rel: string, level: StudyLevel, phase: TrialPhase, rate: number, rep: number, durationMs: number, label: string): Promise<{ run: TrialResult; figures: TrialFigures } | null> => {
     const file = path.join(dir, rel, 'run.json');
+    const meta = { key: level.key, phase, rate, rep, path: path.join(rel, 'run.json') };
     const saved = readJson<TrialResult>(file);
-    if (saved) return figuresOf(saved, { key: level.key, phase, rate, rep, path: path.join(rel, 'run.json') });
+    if (saved) return { run: saved, figures: figuresOf(saved, meta) };
     if (aborted()) return null;
     log(`study: ${label}: reset history, apply ${level.key}`);
     await withPrimary(target.primaryUrl, (c) => resetHistory(c, base!));
@@ -217,15 +219,14 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
         log(`study: ${label}: ${s.index + 1}/${Math.round(durationMs / 1000)} s, ${s.counters.ok} ok, ${s.counters.timeouts} timeouts, p99 ${s.latency.p99 === null ? '-' : s.latency.p99.toFixed(0)} ms`);
       },
     });
+    fs.mkdirSync(path.join(dir, rel), { recursive: true });
     if (result.partial) {
       // An interrupted trial is not a result: --resume runs it again.
-      fs.mkdirSync(path.join(dir, rel), { recursive: true });
       writeJson(path.join(dir, rel, 'run.partial.json'), result);
       return null;
     }
-    fs.mkdirSync(path.join(dir, rel), { recursive: true });
     writeJson(file, { id: `${options.id}/${rel}`, ...result });
-    return figuresOf(result, { key: level.key, phase, rate, rep, path: path.join(rel, 'run.json') });
+    return { run: result, figures: figuresOf(result, meta) };
   };
 
   try {
@@ -244,26 +245,44 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
 
     // --- capacity of tuned
     const tuned = byKey.get('tuned')!;
-    const capacityFile = path.join(dir, 'capacity.json');
+    // capacity.json: the tuner's CapacityResult (the contract's shape); study-capacity.json: what the verdicts use.
+    const capacityFile = path.join(dir, 'study-capacity.json');
     capacity = readJson<CapacityFigures>(capacityFile);
     if (!capacity && options.capacityRate !== undefined) {
       capacity = { maxRate: options.capacityRate, ci: null, bracket: null, configuration: 'tuned', saturation: { cause: 'given (--capacity-rate), not measured', evidence: 'test run' }, path: null };
       writeJson(capacityFile, capacity);
     }
     if (!capacity) {
-      const steps: TrialFigures[] = [];
-      for (let i = 0; ; i++) {
-        const rate = nextRate(steps, size.capacitySteps, STUDY_RATES.high);
-        if (rate === null || aborted()) break;
-        const rel = path.join('capacity', `${String(i).padStart(2, '0')}-tuned-${rate}rps`);
-        const f = await runOne(rel, tuned, 'capacity', rate, 0, size.capacityStepMs, `capacity step ${i + 1}/${size.capacitySteps} (tuned @ ${rate} req/s)`);
-        if (!f) break;
-        steps.push(f);
-        log(`study: capacity: ${rate} req/s ${f.timeouts === 0 && (f.p99Ms ?? Infinity) < 500 ? 'held' : 'missed'} (${f.timeouts} timeouts, p99 ${f.p99Ms?.toFixed(0) ?? '-'} ms)`);
-      }
-      if (aborted()) throw new EsbenchError('INTERRUPTED', 'stopped during the capacity search');
-      capacity = capacityOf(steps, 'tuned', os.cpus().length, 'capacity');
-      writeJson(capacityFile, { ...capacity, steps: steps.map((s) => ({ rate: s.rate, timeouts: s.timeouts, p99Ms: s.p99Ms, achievedRate: s.achievedRate, path: s.path })) });
+      // The tuner's search (ramp, then bisection), each trial from the same history with tuned's settings.
+      const found: CapacityResult = await runCapacity({
+        startRate: 100,
+        maxRate: STUDY_RATES.high,
+        repeats: size.capacityRepeats,
+        maxSteps: size.capacityBisections,
+        precision: 0.1,
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onProgress: (l) => log(`study: ${l}`),
+        trial: async (rate, step, rep) => {
+          const rel = path.join('capacity', `${String(step).padStart(2, '0')}-tuned-${rate}rps-r${rep}`);
+          const r = await runOne(rel, tuned, 'capacity', rate, rep, size.capacityStepMs, `capacity (tuned @ ${rate} req/s)`);
+          if (!r) throw new EsbenchError('INTERRUPTED', 'stopped during the capacity search');
+          const load = r.run.load;
+          const achievedRate = load.engine === 'paced' ? load.achievedRate : load.completedRate;
+          return { result: { latency: load.latency, counters: load.counters, achievedRate }, summary: summarizeTrial(r.run), file: r.figures.path };
+        },
+      });
+      writeJson(path.join(dir, 'capacity.json'), found);
+      capacity = {
+        maxRate: found.maxRate,
+        ci: null,
+        bracket: found.ci.lo !== null && found.ci.hi !== null ? [found.ci.lo, found.ci.hi] : null,
+        configuration: 'tuned',
+        saturation: { cause: found.saturation.cause, evidence: found.saturation.evidence.join('; ') },
+        path: 'capacity.json',
+        slo: DEFAULT_SLO,
+      };
+      if (found.partial) throw new EsbenchError('INTERRUPTED', 'stopped during the capacity search');
+      writeJson(capacityFile, capacity);
     }
     pair = choosePair(capacity);
     log(
@@ -282,13 +301,13 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
       const remaining = todo.length - i;
       const eta = ran > 0 ? ` — ETA ${fmtDuration(((Date.now() - began) / ran) * remaining)}` : '';
       const window = t.phase === 'ablation' ? size.durationMs : size.pairDurationMs;
-      const f = await runOne(rel, t.level, t.phase, t.rate, t.rep, window, `[${i + 1}/${todo.length}] ${t.level.key} @ ${t.rate} req/s r${t.rep}${eta}`);
-      if (!f) {
+      const r = await runOne(rel, t.level, t.phase, t.rate, t.rep, window, `[${i + 1}/${todo.length}] ${t.level.key} @ ${t.rate} req/s r${t.rep}${eta}`);
+      if (!r) {
         partial = true;
         break;
       }
       if (fresh) ran++;
-      trials.push(f);
+      trials.push(r.figures);
     }
   } catch (e) {
     if (!(e instanceof EsbenchError && e.code === 'INTERRUPTED')) throw e;

@@ -50,6 +50,8 @@ export interface CapacityFigures {
   /** What saturated first, and the evidence (CPU per process, ...). */
   saturation: { cause: string; evidence: string } | null;
   path: string | null;
+  /** The SLO a rate had to hold (src/tuner/capacity.ts). */
+  slo?: string;
 }
 
 export interface StudyEvidence {

@@ -9,8 +9,10 @@ import { register as start } from './start.ts';
 import { register as tuneConfig } from './tune-config.ts';
 import { register as maintain } from './maintain.ts';
 import { register as health } from './health.ts';
+import { register as sweep } from './sweep.ts';
+import { register as capacity } from './capacity.ts';
 import { register as study } from './study.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health, study];
+export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health, sweep, capacity, study];
