@@ -28,7 +28,7 @@ export interface StudyResult {
   partial: boolean;
   startedAt: string;
   finishedAt: string;
-  machine: { cpus: number; memGiB: number; node: string; platform: string };
+  machine: { cpus: number; memGiB: number; node: string; platform: string; loadAverage: { start: number; end: number } };
   size: StudySize;
   seed: number;
   history: { events: number; lastSequence: number };

@@ -160,6 +160,7 @@ function fmtDuration(ms: number): string {
 
 export async function runStudy(target: StudyTarget, options: StudyOptions, hooks: StudyHooks): Promise<{ result: StudyResult; file: string }> {
   const startedAt = new Date();
+  const loadStart = os.loadavg()[0] ?? 0;
   const dir = options.dir;
   const log = hooks.log;
   const aborted = () => hooks.signal?.aborted === true;
@@ -322,6 +323,16 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
     if (base) await withPrimary(target.primaryUrl, (c) => resetHistory(c, base!)).catch(() => undefined);
   }
   if (partial) notes.push(`interrupted: ${trials.length} trial(s) saved; \`esbench study --resume ${dir}\` runs the rest`);
+  const loadEnd = os.loadavg()[0] ?? 0;
+  const cpus = os.cpus().length;
+  const delays = trials.map((t) => t.generatorDelayP99Ms).filter((d): d is number => typeof d === 'number').sort((a, b) => a - b);
+  const medianDelay = delays.length ? delays[Math.floor(delays.length / 2)]! : null;
+  if (Math.max(loadStart, loadEnd) > cpus || (medianDelay !== null && medianDelay > 50)) {
+    notes.push(
+      `the machine was busy with other work: load average ${loadStart.toFixed(1)} at the start and ${loadEnd.toFixed(1)} at the end on ${cpus} CPUs` +
+        `${medianDelay !== null ? `, the generator's event-loop delay p99 ${medianDelay.toFixed(0)} ms (median over the trials)` : ''}; latencies include waits for a CPU, and capacity is this machine's under that load`,
+    );
+  }
   if (size.mode === 'quick') notes.push(`--quick: ${size.events} events instead of the study's ~450K, ${size.repeats} repetitions per level; verdicts marked "not conclusive" need --full`);
 
   const verdicts = judge({ mode: size.mode, trials, pair, studyRates: { ...STUDY_RATES }, capacity, memory, seed: plan.seed });
@@ -332,7 +343,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
     partial,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: { cpus, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}`, loadAverage: { start: loadStart, end: loadEnd } },
     size,
     seed: plan.seed,
     history: { events: base?.events ?? 0, lastSequence: base?.lastSequence ?? 0 },

@@ -62,6 +62,8 @@ export interface TrialFigures {
   /** Max GIN pending pages seen on the primary, per index. */
   ginPendingPagesMax: Record<string, number>;
   cpu: { totalMsPerRequest: number | null; cores: Record<string, number | null>; cpuBoundRateEstimate: number | null } | null;
+  /** The generator's event-loop delay p99 (ms): large when the machine's CPUs were busy with other work. */
+  generatorDelayP99Ms?: number | null;
 }
 
 function sampler(run: TrialResult, node: string): SamplerResult | undefined {
@@ -125,6 +127,7 @@ export function figuresOf(run: TrialResult, meta: { key: string; phase: TrialPha
       replica: poolUse(replica, replicaApp, run.config.pools.replica.max, run.config.pools.replica.min),
     },
     ginPendingPagesMax: primary?.summary.ginPendingPagesMax ?? {},
+    generatorDelayP99Ms: load.engine === 'paced' ? load.client.eventLoopDelayP99Ms : null,
     cpu: run.cpu
       ? {
           totalMsPerRequest: run.cpu.totalMsPerRequest,

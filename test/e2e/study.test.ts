@@ -1,8 +1,8 @@
 /**
  * `esbench study` end to end with a tiny size (hidden test flags: 2 s windows, 2,000 events, one
- * repetition, a given capacity instead of the search): study.json holds a verdict for every
- * criterion and claim, the settings the study changed are back afterwards, and --resume runs no
- * trial again.
+ * repetition, a given capacity instead of the search): Ctrl-C stops it with its settings restored,
+ * --resume finishes it with a verdict for every criterion and claim in study.json, every setting and
+ * the history are back afterwards, and a second --resume runs no trial again.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VERDICT_IDS } from '../../src/study/verdicts.ts';
-import { esbench } from './cli.ts';
+import { esbench, spawnEsbench } from './cli.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esb-study-'));
 fs.chmodSync(dir, 0o755);
@@ -36,18 +36,30 @@ async function primaryQuery<T extends pg.QueryResultRow>(sql: string): Promise<T
 }
 
 describe('esbench study', () => {
-  it('judges every criterion and claim, saves study.json first, restores every setting, and resumes without rerunning', async () => {
+  it('stops cleanly on Ctrl-C (settings restored), resumes to a verdict for every criterion and claim, and a second resume reruns nothing', async () => {
     // The cluster's own settings before the study (tuning/primary.conf; schema default fastupdate on).
     const up = await esbench(['cluster', 'up', ...cluster]);
     expect(up.code, up.stderr).toBe(0);
 
-    const r = await esbench(['study', ...tiny], { timeoutMs: 600_000 });
-    expect(r.code, r.stderr.slice(-3000)).toBe(0);
-    expect(r.stderr).toMatch(/study: quick: up to \d+ min/);
-    expect(r.stderr).toMatch(/ETA \d/);
+    // Interrupted in the middle of the ablation: exit 130, what ran is saved, the settings are back.
+    const first = spawnEsbench(['study', ...tiny], { timeoutMs: 600_000 });
+    await first.waitFor(/\[5\/\d+\] \S+ @ \d+ req\/s r1.*: reset history/, 480_000);
+    first.signal('SIGINT');
+    const stopped = await first.exited;
+    expect(stopped.code, stopped.stderr.slice(-2000)).toBe(130);
     const [id] = fs.readdirSync(results).filter((f) => f.endsWith('-study'));
     const studyDir = path.join(results, id!);
+    const partial = JSON.parse(fs.readFileSync(path.join(studyDir, 'study.json'), 'utf8'));
+    expect(partial.partial).toBe(true);
+    expect(partial.settingsRestored).toBe(true);
+    expect(fs.existsSync(path.join(studyDir, 'settings-journal.json'))).toBe(false);
+    expect(stopped.stdout).toContain('--resume');
+
+    const r = await esbench(['study', '--resume', studyDir, ...cluster], { timeoutMs: 600_000 });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.stderr).toMatch(/ETA \d/);
     const saved = JSON.parse(fs.readFileSync(path.join(studyDir, 'study.json'), 'utf8'));
+    expect(saved.partial).toBe(false);
     const ids = saved.verdicts.map((v: { id: string }) => v.id);
     for (const v of VERDICT_IDS) expect(ids).toContain(v);
     expect(ids).toContain('c2s-scaled-rate-without-timeouts'); // 30 req/s < 300: the pair is scaled
@@ -78,7 +90,7 @@ describe('esbench study', () => {
     const [count] = await primaryQuery<{ n: string }>('SELECT count(*) AS n FROM events');
     expect(Number(count!.n)).toBe(saved.history.events);
 
-    // --resume: every trial is saved, so nothing runs again; the same verdicts come back.
+    // A second --resume: every trial is saved, so nothing runs again; the same verdicts come back.
     const trialsBefore = fs.readdirSync(path.join(studyDir, 'trials')).length;
     const again = await esbench(['study', '--resume', studyDir, ...cluster], { timeoutMs: 120_000 });
     expect(again.code, again.stderr.slice(-2000)).toBe(0);
@@ -89,7 +101,7 @@ describe('esbench study', () => {
     expect(resumed.verdicts.map((v: { id: string; verdict: string }) => `${v.id}:${v.verdict}`)).toEqual(
       saved.verdicts.map((v: { id: string; verdict: string }) => `${v.id}:${v.verdict}`),
     );
-  }, 900_000);
+  }, 1_200_000);
 
   it('refuses a --resume directory that is not a study, in one line', async () => {
     const r = await esbench(['study', '--resume', dir, ...cluster]);
