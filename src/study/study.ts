@@ -21,7 +21,8 @@ import pg from 'pg';
 import { EsbenchError } from '../core/errors.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import { writeJson } from '../report/results-dir.ts';
-import { DEFAULT_SLO, runCapacity, type CapacityResult } from '../tuner/capacity.ts';
+import { parseSlo } from '../analysis/slo.ts';
+import { runCapacity, type CapacityResult } from '../tuner/capacity.ts';
 import { summarizeTrial } from '../tuner/trial-summary.ts';
 import { applySettings, restoreSettings, type SettingsNode, type SettingsTarget } from '../tuner/settings.ts';
 import { runTrial, trialConfig, withServicePatch, type TrialConfig, type TrialResult, type TrialTarget } from '../tuner/trial.ts';
@@ -76,6 +77,11 @@ interface ScheduledTrial {
 }
 
 const JOURNAL = 'settings-journal.json';
+/**
+ * What "holding a rate" means for the study: its own criterion, no timeout errors (and no 5xx). The
+ * tuner's default adds p99 < 200 ms, which is a service-level choice the study never made.
+ */
+export const CAPACITY_SLO = 'timeouts=0,errors<0.1%';
 
 function withPrimary<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url, application_name: 'esbench_study', connectionTimeoutMillis: 10_000 });
@@ -200,8 +206,9 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
   let partial = false;
   let restored = false;
   let base: HistoryBase | null = null;
+  const failures: string[] = [];
 
-  const runOne = async (rel: string, level: StudyLevel, phase: TrialPhase, rate: number, rep: number, durationMs: number, label: string): Promise<{ run: TrialResult; figures: TrialFigures } | null> => {
+  const runOne = async (rel: string, level: StudyLevel, phase: TrialPhase, rate: number, rep: number, durationMs: number, label: string): Promise<{ run: TrialResult; figures: TrialFigures } | 'failed' | null> => {
     const file = path.join(dir, rel, 'run.json');
     const meta = { key: level.key, phase, rate, rep, path: path.join(rel, 'run.json') };
     const saved = readJson<TrialResult>(file);
@@ -212,15 +219,36 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
     await applySettings(settingsTarget, level.settings, journal);
     if (aborted()) return null;
     let lastLine = 0;
-    const result = await runTrial(target, trialFor(level, rate, durationMs, size, plan!.seed + rep), options.env, {
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      onSecond: (s: SecondRecord) => {
-        if (s.phase !== 'measure' || Date.now() - lastLine < 5000) return;
-        lastLine = Date.now();
-        log(`study: ${label}: ${s.index + 1}/${Math.round(durationMs / 1000)} s, ${s.counters.ok} ok, ${s.counters.timeouts} timeouts, p99 ${s.latency.p99 === null ? '-' : s.latency.p99.toFixed(0)} ms`);
-      },
-    });
+    const attempt = () =>
+      runTrial(target, trialFor(level, rate, durationMs, size, plan!.seed + rep), options.env, {
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onSecond: (s: SecondRecord) => {
+          if (s.phase !== 'measure' || Date.now() - lastLine < 5000) return;
+          lastLine = Date.now();
+          log(`study: ${label}: ${s.index + 1}/${Math.round(durationMs / 1000)} s, ${s.counters.ok} ok, ${s.counters.timeouts} timeouts, p99 ${s.latency.p99 === null ? '-' : s.latency.p99.toFixed(0)} ms`);
+        },
+      });
     fs.mkdirSync(path.join(dir, rel), { recursive: true });
+    let result: TrialResult;
+    try {
+      result = await attempt();
+    } catch (e) {
+      // A trial that could not start (e.g. the service's first queries timed out on a starved
+      // machine) is tried once more; a second failure is recorded and the study goes on without it.
+      if (aborted() || (e instanceof EsbenchError && e.code === 'INTERRUPTED')) return null;
+      log(`study: ${label}: trial failed (${(e as Error).message}); trying once more`);
+      await new Promise((r) => setTimeout(r, 3000));
+      try {
+        await withPrimary(target.primaryUrl, (c) => resetHistory(c, base!));
+        result = await attempt();
+      } catch (again) {
+        if (aborted()) return null;
+        writeJson(path.join(dir, rel, 'error.json'), { at: new Date().toISOString(), level: level.key, rate, rep, message: (again as Error).message });
+        failures.push(`${rel}: ${(again as Error).message}`);
+        log(`study: ${label}: failed twice, left out (${rel}/error.json; --resume tries it again)`);
+        return 'failed';
+      }
+    }
     if (result.partial) {
       // An interrupted trial is not a result: --resume runs it again.
       writeJson(path.join(dir, rel, 'run.partial.json'), result);
@@ -256,6 +284,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
     if (!capacity) {
       // The tuner's search (ramp, then bisection), each trial from the same history with tuned's settings.
       const found: CapacityResult = await runCapacity({
+        slo: parseSlo(CAPACITY_SLO),
         startRate: 100,
         maxRate: STUDY_RATES.high,
         repeats: size.capacityRepeats,
@@ -267,6 +296,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
           const rel = path.join('capacity', `${String(step).padStart(2, '0')}-tuned-${rate}rps-r${rep}`);
           const r = await runOne(rel, tuned, 'capacity', rate, rep, size.capacityStepMs, `capacity (tuned @ ${rate} req/s)`);
           if (!r) throw new EsbenchError('INTERRUPTED', 'stopped during the capacity search');
+          if (r === 'failed') throw new EsbenchError('INTERNAL', `a capacity trial at ${rate} req/s failed twice: ${failures[failures.length - 1] ?? ''}`);
           const load = r.run.load;
           const achievedRate = load.engine === 'paced' ? load.achievedRate : load.completedRate;
           return { result: { latency: load.latency, counters: load.counters, achievedRate }, summary: summarizeTrial(r.run), file: r.figures.path };
@@ -280,7 +310,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
         configuration: 'tuned',
         saturation: { cause: found.saturation.cause, evidence: found.saturation.evidence.join('; ') },
         path: 'capacity.json',
-        slo: DEFAULT_SLO,
+        slo: CAPACITY_SLO,
       };
       if (found.partial) throw new EsbenchError('INTERRUPTED', 'stopped during the capacity search');
       writeJson(capacityFile, capacity);
@@ -307,6 +337,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
         partial = true;
         break;
       }
+      if (r === 'failed') continue;
       if (fresh) ran++;
       trials.push(r.figures);
     }
@@ -322,6 +353,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
     }
     if (base) await withPrimary(target.primaryUrl, (c) => resetHistory(c, base!)).catch(() => undefined);
   }
+  if (failures.length > 0) notes.push(`${failures.length} trial(s) failed twice and were left out (their levels may lack runs): ${failures.join('; ')}`);
   if (partial) notes.push(`interrupted: ${trials.length} trial(s) saved; \`esbench study --resume ${dir}\` runs the rest`);
   const loadEnd = os.loadavg()[0] ?? 0;
   const cpus = os.cpus().length;
