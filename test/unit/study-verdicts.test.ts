@@ -178,3 +178,18 @@ describe('study verdicts', () => {
     expect(byId(vs, 'esbench-snapshots').verdict).toBe('cannot be measured here');
   });
 });
+
+describe('study printer', () => {
+  it('prints one row per verdict, grouped, with its figure, CI, runs and "not conclusive" marks', async () => {
+    const { printVerdicts } = await import('../../src/report/study-printer.ts');
+    const e = evidence((t) => (t.key === 'original' ? { meanMs: 60 } : {}));
+    const vs = judge({ ...e, trials: e.trials.filter((t) => t.rep === 1) });
+    const text = printVerdicts(vs);
+    expect(text).toContain("Seed 003's success criteria:");
+    expect(text).toContain("The study's claims, each factor changed alone:");
+    for (const v of vs) expect(text).toContain(v.criterion);
+    expect(text).toContain('(not conclusive)');
+    expect(text).toMatch(/\[95% CI /);
+    expect(text).toContain('runs: trials/');
+  });
+});
