@@ -283,7 +283,7 @@ export async function runStudy(target: StudyTarget, options: StudyOptions, hooks
     }
     if (!capacity) {
       // The tuner's search (ramp, then bisection), each trial from the same history with tuned's settings.
-      const found: CapacityResult = await runCapacity({
+      const found: CapacityResult = await runCapacity(null, {
         slo: parseSlo(CAPACITY_SLO),
         startRate: 100,
         maxRate: STUDY_RATES.high,

@@ -6,9 +6,12 @@
  * The trial is injected: the CLI runs a full trial against the service; a test can run the paced engine
  * against any URL (e.g. a server with a known limit).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { evaluateSlo, parseSlo, type SloClause, type SloVerdict } from '../analysis/slo.ts';
 import { EsbenchError } from '../core/errors.ts';
-import type { TrialSummary } from './trial-summary.ts';
+import { summarizeTrial, type TrialSummary } from './trial-summary.ts';
+import { runTrial, type TrialConfig, type TrialTarget } from './trial.ts';
 
 export const DEFAULT_SLO = 'p99<200ms,timeouts=0,errors<0.1%';
 
@@ -38,7 +41,35 @@ export interface CapacityOptions {
   maxSteps?: number;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
-  trial: CapacityTrialRunner;
+  /** Injected trial (tests, other targets). Default: a full trial (runTrial) of `base` at each rate against the target. */
+  trial?: CapacityTrialRunner;
+  /** The trial every step runs at its own rate (required without `trial`). */
+  base?: TrialConfig;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Where each trial's run.json goes: `<dir>/trials/<step>-<rate>-r<rep>/run.json`. */
+  dir?: string;
+}
+
+/** The default trial of a capacity step: runTrial at `rate`, its run.json saved under dir. */
+export function serviceTrialRunner(target: TrialTarget, options: Pick<CapacityOptions, 'base' | 'env' | 'dir' | 'signal' | 'onProgress'>): CapacityTrialRunner {
+  const base = options.base;
+  if (!base) throw new EsbenchError('BAD_FLAG', 'capacity needs a base trial (or an injected trial function)');
+  return async (rate, step, rep) => {
+    const r = await runTrial(target, { ...base, rate }, options.env ?? {}, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      onStatus: (l) => options.onProgress?.(`capacity:   ${l}`),
+    });
+    let file: string | undefined;
+    if (options.dir) {
+      const tdir = path.join(options.dir, 'trials', `${String(step).padStart(2, '0')}-${rate}-r${rep}`);
+      fs.mkdirSync(tdir, { recursive: true });
+      file = path.join(tdir, 'run.json');
+      fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(r, null, 2)}\n`);
+      fs.renameSync(`${file}.tmp`, file);
+    }
+    const achievedRate = r.load.engine === 'paced' ? r.load.achievedRate : r.load.completedRate;
+    return { result: { latency: r.load.latency, counters: r.load.counters, achievedRate }, summary: summarizeTrial(r), ...(file ? { file } : {}) };
+  };
 }
 
 export interface CapacityStep {
@@ -132,7 +163,9 @@ export function diagnoseSaturation(held: CapacityStep | undefined, broke: Capaci
   return { cause: 'unexplained', evidence };
 }
 
-export async function runCapacity(options: CapacityOptions): Promise<CapacityResult> {
+export async function runCapacity(target: TrialTarget | null, options: CapacityOptions): Promise<CapacityResult> {
+  if (!options.trial && !target) throw new EsbenchError('BAD_FLAG', 'capacity needs a target or an injected trial function');
+  const trial = options.trial ?? serviceTrialRunner(target!, options);
   const slo = options.slo ?? parseSlo(DEFAULT_SLO);
   const growth = options.growth ?? 1.5;
   const repeats = options.repeats ?? 3;
@@ -149,7 +182,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     for (let rep = 1; rep <= n; rep++) {
       if (options.signal?.aborted) return undefined;
       progress(`capacity: ${phase} step ${steps.length + 1}, ${rate} req/s, trial ${rep} of ${n}`);
-      const { result, summary, file } = await options.trial(rate, steps.length + 1, rep);
+      const { result, summary, file } = await trial(rate, steps.length + 1, rep);
       if (summary.partial || options.signal?.aborted) return undefined;
       const verdicts = evaluateSlo(slo, result);
       const held = verdicts.every((v) => v.ok);

@@ -250,7 +250,11 @@ async function changeNode(
   }
   let restarted = false;
   for (const deadline = Date.now() + 10_000; ; ) {
-    const rows = await withClient(url, node, async (c) => Promise.all(expectations.map((e) => settingRow(c, e.name))));
+    const rows = await withClient(url, node, async (c) => {
+      const out: SettingRow[] = [];
+      for (const e of expectations) out.push(await settingRow(c, e.name));
+      return out;
+    });
     // Only a setting that does not show its wanted value needs the restart: PostgreSQL keeps pending_restart
     // on a postmaster setting removed from the files even when the running value is already the wanted one.
     const pending = rows.filter((r, i) => r.pending_restart && !expectations[i]!.matches(r));

@@ -31,8 +31,8 @@ export interface SweepPlan {
   comparisons?: Array<[string, string]>;
   threshold: Threshold;
   seed: number;
-  /** Re-run the baseline every this many trials (0: only its own repetitions measure drift). */
-  driftEvery: number;
+  /** Re-run the baseline every this many trials (default 4; 0: only its own repetitions measure drift). */
+  driftEvery?: number;
 }
 
 export interface ScheduledTrial {
@@ -74,6 +74,7 @@ export const JOURNAL_FILE = 'settings-journal.json';
 /** Levels × repeats in a seeded random order, with baseline drift runs every `driftEvery` trials. */
 export function buildSchedule(plan: Pick<SweepPlan, 'levels' | 'repeats' | 'seed' | 'baselineKey' | 'driftEvery'>): ScheduledTrial[] {
   const rng = createRng(plan.seed);
+  const driftEvery = plan.driftEvery ?? 4;
   const runs = plan.levels.flatMap((l) => Array.from({ length: plan.repeats }, (_, r) => ({ key: l.key, rep: `r${r + 1}` })));
   for (let i = runs.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
@@ -82,10 +83,10 @@ export function buildSchedule(plan: Pick<SweepPlan, 'levels' | 'repeats' | 'seed
   const out: ScheduledTrial[] = [];
   let drift = 0;
   runs.forEach((r, i) => {
-    if (plan.driftEvery > 0 && i > 0 && i % plan.driftEvery === 0) out.push({ index: 0, key: plan.baselineKey, rep: `d${++drift}`, kind: 'drift' });
+    if (driftEvery > 0 && i > 0 && i % driftEvery === 0) out.push({ index: 0, key: plan.baselineKey, rep: `d${++drift}`, kind: 'drift' });
     out.push({ index: 0, ...r, kind: 'level' });
   });
-  if (plan.driftEvery > 0) out.push({ index: 0, key: plan.baselineKey, rep: `d${++drift}`, kind: 'drift' });
+  if (driftEvery > 0) out.push({ index: 0, key: plan.baselineKey, rep: `d${++drift}`, kind: 'drift' });
   return out.map((t, i) => ({ ...t, index: i + 1 }));
 }
 

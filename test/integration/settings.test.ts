@@ -1,7 +1,8 @@
 /**
  * Database settings of a sweep level: applied, verified, switched between levels without leaking, restored
- * from the journal (pg_settings on both nodes, reloptions on both nodes). Uses reloadable autovacuum settings
- * only: the cluster is shared with other test files.
+ * from the journal (pg_settings on both nodes, reloptions on both nodes); and a sweep interrupted mid-way, or
+ * resumed after a crash, restores every setting. Server settings are cluster-wide, so every test that changes
+ * them is in this one file (files run in parallel on the shared cluster); reloadable settings only.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySettings, parseSettingsPlan, readJournal, restoreSettings, settingMatches } from '../../src/tuner/settings.ts';
+import { gridLevels, parseFactor } from '../../src/tuner/sweep-factors.ts';
+import { JOURNAL_FILE, runSweep, type SweepPlan, type TrialRunner } from '../../src/tuner/sweep.ts';
+import { trialConfig } from '../../src/tuner/trial.ts';
+import { fakeTrialResult } from '../helpers/fake-trial.ts';
 import { schemaDatabase, type SchemaDatabase } from '../helpers/schema-db.ts';
 
 let sdb: SchemaDatabase;
@@ -19,7 +24,9 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Whatever happened, leave the shared cluster as it was.
-  await restoreSettings({ primaryUrl: sdb.db.primaryUrl, replicaUrl: sdb.db.replicaUrl }, path.join(dir, 'settings-journal.json')).catch(() => undefined);
+  for (const j of [path.join(dir, 'settings-journal.json'), path.join(dir, 'a', JOURNAL_FILE), path.join(dir, 'b', JOURNAL_FILE)]) {
+    await restoreSettings({ primaryUrl: sdb.db.primaryUrl, replicaUrl: sdb.db.replicaUrl }, j).catch(() => undefined);
+  }
   await sdb.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -118,5 +125,87 @@ describe('applySettings / restoreSettings', () => {
     await expect(applySettings(target, { primary: { no_such_setting: '1' } }, path.join(dir, 'x.json'))).rejects.toMatchObject({ code: 'BAD_PLAN' });
     await expect(applySettings(target, { tables: { no_such_table: { fillfactor: '90' } } }, path.join(dir, 'y.json'))).rejects.toMatchObject({ code: 'BAD_PLAN' });
     expect(() => parseSettingsPlan({ primry: {} }, 'p')).toThrow(/unknown key/);
+  });
+});
+
+async function snapshot(): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [node, url] of [['primary', sdb.db.primaryUrl], ['replica', sdb.db.replicaUrl]] as const) {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const s = await c.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name LIKE 'autovacuum%' ORDER BY name");
+      out[`${node}.settings`] = Object.fromEntries(s.rows.map((r) => [r.name, r.setting]));
+      const auto = await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_file_settings WHERE sourcefile LIKE '%postgresql.auto.conf' AND name LIKE 'autovacuum%'");
+      out[`${node}.autoConf`] = auto.rows[0]!.n;
+      const rel = await c.query<{ relname: string; reloptions: string[] | null }>(
+        "SELECT relname, reloptions FROM pg_class WHERE relname IN ('events', 'idx_events_payload_gin', 'idx_events_metadata_gin') ORDER BY relname",
+      );
+      out[`${node}.reloptions`] = Object.fromEntries(rel.rows.map((r) => [r.relname, r.reloptions]));
+    } finally {
+      await c.end();
+    }
+  }
+  return out;
+}
+
+function plan(): SweepPlan {
+  return {
+    levels: gridLevels([parseFactor('autovacuum=seed-003,aggressive-insert'), parseFactor('gin-fastupdate=off,on')], path.resolve('tuning')),
+    baselineKey: 'autovacuum=seed-003,gin-fastupdate=off',
+    repeats: 2,
+    trial: trialConfig({ rate: 10, durationMs: 1000, warmupMs: 0 }),
+    threshold: { relative: 0.05, absoluteMs: 1 },
+    seed: 3,
+    driftEvery: 0,
+  };
+}
+
+describe('sweep settings lifecycle', () => {
+  it('an interrupt mid-sweep restores every setting (pg_settings and reloptions, both nodes)', async () => {
+    const target = { primaryUrl: sdb.db.primaryUrl, replicaUrl: sdb.db.replicaUrl };
+    const before = await snapshot();
+    const controller = new AbortController();
+    let calls = 0;
+    let seenDuring: Record<string, unknown> | undefined;
+    const trial: TrialRunner = async (_t, config) => {
+      calls++;
+      if (calls === 3) {
+        seenDuring = await snapshot(); // the level's settings are in force during its trial
+        controller.abort();
+        return fakeTrialResult(config, { p50: 5, partial: true });
+      }
+      return fakeTrialResult(config, { p50: 5 });
+    };
+    const r = await runSweep(target, plan(), path.join(dir, 'a'), { signal: controller.signal, runTrial: trial });
+    expect(r.partial).toBe(true);
+    expect(r.settingsRestored).toBe(true);
+    expect(seenDuring).not.toEqual(before);
+    expect(await snapshot()).toEqual(before);
+    expect(fs.existsSync(path.join(dir, 'a', JOURNAL_FILE))).toBe(false);
+  });
+
+  it('after a crash with settings applied, resume restores them before anything else', async () => {
+    const target = { primaryUrl: sdb.db.primaryUrl, replicaUrl: sdb.db.replicaUrl };
+    const before = await snapshot();
+    const sweepDir = path.join(dir, 'b');
+    const p = plan();
+    // A first run that "crashed": its plan stored, a level's settings applied, journal left behind.
+    const crashing: TrialRunner = async () => {
+      throw new Error('simulated crash');
+    };
+    await expect(runSweep(target, p, sweepDir, { runTrial: crashing })).rejects.toThrow(/simulated crash/);
+    expect(await snapshot()).toEqual(before); // an error still restores (finally)
+    await applySettings(target, p.levels[0]!.settings, path.join(sweepDir, JOURNAL_FILE)); // as if killed -9 mid-trial
+    expect(await snapshot()).not.toEqual(before);
+    const controller = new AbortController();
+    const resumed: TrialRunner = async (_t, config) => {
+      controller.abort();
+      return fakeTrialResult(config, { p50: 5, partial: true });
+    };
+    const progress: string[] = [];
+    await runSweep(target, p, sweepDir, { signal: controller.signal, runTrial: resumed, onProgress: (l) => progress.push(l) });
+    expect(progress[0]).toMatch(/restoring the database settings a previous run/);
+    expect(await snapshot()).toEqual(before);
   });
 });

@@ -9,8 +9,7 @@ import { resolveWorkloadSpec } from '../../load/workload.ts';
 import { printCapacity } from '../../report/capacity-printer.ts';
 import { createRunDir, openResultsRoot, writeJson } from '../../report/results-dir.ts';
 import { DEFAULT_SLO, runCapacity } from '../../tuner/capacity.ts';
-import { summarizeTrial } from '../../tuner/trial-summary.ts';
-import { runTrial, trialConfig } from '../../tuner/trial.ts';
+import { trialConfig } from '../../tuner/trial.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
 import { prepareCluster } from '../prepare.ts';
@@ -80,7 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
     const handle = await prepareCluster(ctx, config, { start: true });
     await seedIfEmpty(ctx, handle, events);
     const { dir } = createRunDir(flags.results, 'capacity');
-    const result = await runCapacity({
+    const result = await runCapacity(handle, {
       slo,
       startRate,
       maxRate,
@@ -89,15 +88,9 @@ export function register(program: Command, ctx: CliContext): void {
       precision,
       signal: ctx.signal,
       onProgress: (l) => ctx.stderr(`${l}\n`),
-      trial: async (rate, step, rep) => {
-        const r = await runTrial(handle, { ...base, rate }, ctx.env, { signal: ctx.signal, onStatus: (l) => ctx.stderr(`capacity:   ${l}\n`) });
-        const tdir = path.join(dir, 'trials', `${String(step).padStart(2, '0')}-${rate}-r${rep}`);
-        fs.mkdirSync(tdir, { recursive: true });
-        const file = path.join(tdir, 'run.json');
-        writeJson(file, r);
-        const achievedRate = r.load.engine === 'paced' ? r.load.achievedRate : r.load.completedRate;
-        return { result: { latency: r.load.latency, counters: r.load.counters, achievedRate }, summary: summarizeTrial(r), file };
-      },
+      base,
+      env: ctx.env,
+      dir,
     });
     const file = path.join(dir, 'capacity.json');
     // Saved before it is summarised.
