@@ -263,7 +263,9 @@ function connectionsBalanced(e: StudyEvidence): Verdict {
     ci,
     evidence: {
       runs: paths(ts),
-      text: exhausted.length > 0 ? `a pool reached its max or timed out (POOL_TIMEOUT) in ${exhausted.length} run(s)` : `${ts.length} tuned run(s); pgxpool MinConns ${ts[0]!.pools.primary!.poolMin}, MaxConns ${ts[0]!.pools.primary!.poolMax}`,
+      text:
+        (exhausted.length > 0 ? `a pool reached its max or timed out (POOL_TIMEOUT) in ${exhausted.length} run(s)` : `${ts.length} tuned run(s); pgxpool MinConns ${ts[0]!.pools.primary!.poolMin}, MaxConns ${ts[0]!.pools.primary!.poolMax}`) +
+        '; open connections include those a burst opened before the window (e.g. the generator reading the library state, 8 requests at once) and kept until the pool idle timeout (30 s)',
     },
   };
 }
@@ -326,7 +328,7 @@ function improvementVerdict(e: StudyEvidence, id: string, kind: Verdict['kind'],
     kind,
     criterion,
     ...against(r.estimate, r.ci, threshold, 'at-least', Math.min(am.length, bm.length)),
-    figure: `client mean ${fmt(mean(am))} → ${fmt(mean(bm))} ms: ${pct(r.estimate)} better (${aKey} → ${bKey}, ${rateText(e, e.pair.low)})`,
+    figure: `client mean ${fmt(mean(am))} → ${fmt(mean(bm))} ms: ${r.estimate >= 0 ? `${pct(r.estimate)} better` : `${pct(-r.estimate)} worse`} (${aKey} → ${bKey}, ${rateText(e, e.pair.low)})`,
     value: r.estimate,
     unit: 'relative improvement of the client mean',
     ci: r.ci,
@@ -384,7 +386,7 @@ function poolMinClaim(e: StudyEvidence, c: Compared | null): Verdict {
     criterion,
     verdict,
     conclusive,
-    figure: `client mean ${fmt(gain, 2)} ms faster with MinConns 2 (the study: 14 ms, 42.9 → 28.9 ms at 30 req/s)`,
+    figure: `client mean ${fmt(Math.abs(gain), 2)} ms ${gain >= 0 ? 'faster' : 'slower'} with MinConns 2 (the study: 14 ms faster, 42.9 → 28.9 ms at 30 req/s)`,
     value: gain,
     unit: 'ms (client mean, original − MinConns 2)',
     ci: ciOf(lo, hi),
