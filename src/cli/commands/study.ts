@@ -34,7 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
     program
       .command('study')
       .description("reproduce seed 003 here: original vs tuned vs esbench, each factor alone, a verdict per success criterion and claim")
-      .option('--quick', 'about 12 minutes: 50K events, 12 s windows, 2 repetitions (wide CIs) — the default')
+      .option('--quick', 'about 11 minutes on an idle 2-core machine: 50K events, 10 s windows, 2 repetitions (wide CIs) — the default')
       .option('--full', 'the study at its size: ~450K events, 60 s windows (300 s at the rate pairs), 4 repetitions; prints its duration first')
       .option('--resume <dir>', 'finish an interrupted study (trials already saved are not run again; its settings are restored first)')
       .option('--results <dir>', 'results directory', 'results')
