@@ -20,7 +20,6 @@ import path from 'node:path';
 import pg from 'pg';
 import { EsbenchError } from '../core/errors.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
-import { writeJson } from '../report/results-dir.ts';
 import { parseSlo } from '../analysis/slo.ts';
 import { runCapacity, type CapacityResult } from '../tuner/capacity.ts';
 import { summarizeTrial } from '../tuner/trial-summary.ts';
@@ -92,6 +91,16 @@ function withPrimary<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
       throw new EsbenchError('DB_UNAVAILABLE', `cannot reach the primary: ${(e as Error).message}`, { cause: e });
     },
   );
+}
+
+/**
+ * Whole or absent (temp file + rename), like report/results-dir.ts's writeJson, which this layer
+ * may not import (study sits below report).
+ */
+function writeJson(file: string, value: unknown): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  fs.renameSync(tmp, file);
 }
 
 function readJson<T>(file: string): T | null {
