@@ -60,10 +60,11 @@ const { values } = parseArgs({
     events: { type: 'string', default: '126000' },
     results: { type: 'string', default: 'results' },
     /**
-     * Off by default: the study's own fix, and measured here (100 req/s, 126K events): with it on,
-     * the GIN pending list grew to 4,000 entries in 40 s (autovacuum_naptime 2 min), every boundary
-     * query scans all of them (3.5 ms vs 1.3 ms), and the primary spent 6.8 instead of 5.1 ms of
-     * CPU per command.
+     * Off by default, because it measured cheaper here (100 req/s, 126K events): with it on, the GIN
+     * pending list grew to 4,000 entries in 40 s (autovacuum_naptime 2 min), every boundary query
+     * scans all of them (3.5 ms vs 1.3 ms), and the primary spent 6.8 instead of 5.1 ms of CPU per
+     * command. `off` is the study's starting point, not its fix: seed 003's "CRITICAL FIX" removed
+     * `fastupdate=off` (back to PostgreSQL's default `on`); `esbench study` tests that claim.
      */
     'gin-fastupdate': { type: 'string', default: 'off' },
   },

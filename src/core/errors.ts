@@ -57,6 +57,8 @@ export const ERROR_CATALOGUE = {
   SETTING_NOT_APPLIED: { http: 500, exit: 3, summary: 'A database setting did not take effect (pg_settings / reloptions disagree after applying it).' },
   RESTART_UNAVAILABLE: { http: 500, exit: 3, summary: 'A setting needs a PostgreSQL restart and esbench cannot restart this cluster.' },
   SWEEP_DIR_INVALID: { http: 500, exit: 2, summary: 'The --resume directory is not a sweep directory or belongs to another plan.' },
+  // Study.
+  STUDY_DIR_INVALID: { http: 500, exit: 2, summary: 'The --resume directory is not an esbench study, or was made by another esbench version.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
