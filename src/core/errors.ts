@@ -51,6 +51,7 @@ export const ERROR_CATALOGUE = {
   INTERNAL: { http: 500, exit: 4, summary: 'An unexpected error; please report it with the log.' },
   // Appended after the first release: codes keep their place, new ones go last.
   LOCK_TIMEOUT: { http: 503, exit: 3, summary: 'A statement waited longer than lock_timeout for a lock held by another session.' },
+  RESULTS_NOT_FOUND: { http: 404, exit: 2, summary: 'The directory does not exist or holds no esbench result (run.json, sweep.json, capacity.json, study.json).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
