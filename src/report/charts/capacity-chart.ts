@@ -17,6 +17,7 @@ export function capacitySpec(steps: readonly CapacityStep[], options: { p99Limit
     .filter((s) => s.p99 !== null)
     .map((s) => ({ ...s, outcome: s.held === null ? 'unknown' : s.held ? 'held' : 'missed' }))
     .sort((a, b) => a.rate - b.rate);
+  const outcomes = ['held', 'missed', 'unknown'].filter((o) => o !== 'unknown' || rows.some((r) => r.outcome === 'unknown'));
   const positives = rows.map((r) => r.p99 as number).filter((v) => v > 0);
   const log = positives.length > 0 && Math.max(...positives) / Math.max(0.1, Math.min(...positives)) > 30;
   const x = { field: 'rate', type: 'quantitative' as const, title: 'target rate (req/s)' };
@@ -36,8 +37,8 @@ export function capacitySpec(steps: readonly CapacityStep[], options: { p99Limit
             encoding: {
               x,
               y: { field: 'p99', type: 'quantitative' },
-              color: { field: 'outcome', type: 'nominal', title: 'step', scale: { domain: ['held', 'missed', 'unknown'], range: ['#54a24b', '#e45756', '#999'] } },
-              shape: { field: 'outcome', type: 'nominal', scale: { domain: ['held', 'missed', 'unknown'], range: ['circle', 'cross', 'square'] } },
+              color: { field: 'outcome', type: 'nominal', title: 'step', scale: { domain: outcomes, range: ['#54a24b', '#e45756', '#999'] } },
+              shape: { field: 'outcome', type: 'nominal', scale: { domain: outcomes, range: ['circle', 'cross', 'square'] } },
             },
           },
           ...(options.p99LimitMs === null

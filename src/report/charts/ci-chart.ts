@@ -15,13 +15,19 @@ export interface CiPoint {
 }
 
 export function ciSpec(points: readonly CiPoint[], options: { title: string; subtitle: string; yTitle: string; xTitle?: string }): TopLevelSpec {
-  const order = [...new Set(points.map((p) => p.level))];
-  const rows = points.map((p) => ({ ...p, kind: p.baseline ? 'baseline' : 'level' }));
+  // The baseline is named on the axis: a marker shape alone is easy to miss.
+  const label = (p: CiPoint) => (p.baseline ? `${p.level} (baseline)` : p.level);
+  const order = [...new Set(points.map(label))];
+  const rows = points.map((p) => ({ ...p, level: label(p) }));
   const withCi = rows.filter((p) => p.lo !== null && p.hi !== null);
   const withEstimate = rows.filter((p) => p.estimate !== null);
+  const oneFactor = new Set(points.map((p) => p.factor)).size <= 1;
+  const top = Math.max(0, ...rows.flatMap((p) => [p.estimate ?? 0, p.hi ?? 0]));
+  // All zeros (no timeouts anywhere) would collapse the axis to one tick.
+  const yScale = top === 0 ? { domain: [0, 1] } : { zero: true };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: Math.max(240, Math.min(760, order.length * 70)),
+    width: Math.max(360, Math.min(760, order.length * 70)),
     height: 200,
     title: { text: options.title, subtitle: options.subtitle },
     layer: [
@@ -29,20 +35,19 @@ export function ciSpec(points: readonly CiPoint[], options: { title: string; sub
         data: { values: withCi },
         mark: { type: 'rule', strokeWidth: 2 },
         encoding: {
-          x: { field: 'level', type: 'nominal', sort: order, title: options.xTitle ?? 'level', axis: { labelAngle: -30, labelLimit: 160 } },
-          y: { field: 'lo', type: 'quantitative', title: options.yTitle },
+          x: { field: 'level', type: 'nominal', sort: order, title: options.xTitle ?? 'level', axis: { labelAngle: -30, labelLimit: 240 } },
+          y: { field: 'lo', type: 'quantitative', title: options.yTitle, scale: yScale, axis: { format: ',~r' } },
           y2: { field: 'hi' },
-          color: { field: 'factor', type: 'nominal', title: 'factor' },
+          color: { field: 'factor', type: 'nominal', title: 'factor', legend: oneFactor ? null : {} },
         },
       },
       {
         data: { values: withEstimate },
-        mark: { type: 'point', filled: true, size: 60 },
+        mark: { type: 'point', filled: true, size: 70 },
         encoding: {
           x: { field: 'level', type: 'nominal', sort: order },
-          y: { field: 'estimate', type: 'quantitative' },
-          color: { field: 'factor', type: 'nominal' },
-          shape: { field: 'kind', type: 'nominal', title: null, scale: { domain: ['baseline', 'level'], range: ['diamond', 'circle'] } },
+          y: { field: 'estimate', type: 'quantitative', scale: yScale, axis: { format: ',~r' } },
+          color: { field: 'factor', type: 'nominal', legend: oneFactor ? null : {} },
         },
       },
     ],

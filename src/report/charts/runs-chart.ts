@@ -36,7 +36,7 @@ export function runsSpec(points: readonly RunPoint[]): TopLevelSpec {
         title: { text: 'Timeouts of each run', subtitle: 'one point per run, load generator (client timeout), measured window' },
         data: { values: points.filter((p) => p.timeouts !== null) },
         mark: { type: 'point', filled: true, size: 55, opacity: 0.85 },
-        encoding: { x, xOffset: { field: 'rate', type: 'nominal' }, y: { field: 'timeouts', type: 'quantitative', title: 'timeouts' }, color },
+        encoding: { x, xOffset: { field: 'rate', type: 'nominal' }, y: { field: 'timeouts', type: 'quantitative', title: 'timeouts', axis: { format: ',~r', tickMinStep: 1 }, scale: points.every((p) => !p.timeouts) ? { domain: [0, 1] } : { zero: true } }, color },
       },
     ],
   } as TopLevelSpec;

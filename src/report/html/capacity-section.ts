@@ -73,10 +73,18 @@ export async function capacitySection(capacity: Record<string, Json>, options: {
     parts.push(note('No steps of the search with a client p99 were recorded here: nothing to draw.'));
   }
   if (steps.length > 0) {
+    const withRuns = steps.some((s) => s.path !== null);
     parts.push(
       table(
-        ['target rate (req/s)', 'achieved (req/s)', 'client p99 (ms)', 'timeouts', 'step', 'run'],
-        steps.map((s) => [fmt(s.rate, 0), fmt(s.achievedRate, 1), fmt(s.p99, 1), fmt(s.timeouts, 0), s.held === null ? '–' : s.held ? 'held' : 'missed', s.path ? runLinks([s.path]) : '–']),
+        ['target rate (req/s)', 'achieved (req/s)', 'client p99 (ms)', 'timeouts', 'step', ...(withRuns ? ['run'] : [])],
+        steps.map((s) => [
+          fmt(s.rate, 0),
+          fmt(s.achievedRate, 1),
+          fmt(s.p99, 1),
+          fmt(s.timeouts, 0),
+          s.held === null ? '–' : s.held ? 'held' : 'missed',
+          ...(withRuns ? [s.path ? runLinks([s.path]) : '–'] : []),
+        ]),
         { caption: 'Steps of the search, in the order they ran (load generator figures)' },
       ),
     );

@@ -5,7 +5,7 @@
  */
 import { renderChart } from '../charts/chart-renderer.ts';
 import { runsSpec, type RunPoint } from '../charts/runs-chart.ts';
-import { anchorId, figure, fmt, join, note, table, type Cell, type Rendered, type Section } from './markup.ts';
+import { anchorId, esc, figure, fmt, join, note, table, type Cell, type Rendered, type Section } from './markup.ts';
 
 export interface EvidenceRun {
   /** run.json path relative to the results directory (`trials/3-tuned-r1/run.json`). */
@@ -44,30 +44,48 @@ export async function evidenceSection(runs: readonly EvidenceRun[], options: { c
       parts.push(note(`The runs chart could not be drawn: ${(e as Error).message}`));
     }
   }
-  const rows: Cell[][] = runs.map((r) => [
-    { html: `<a href="${r.path.replace(/"/g, '%22')}">${r.path.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</a>${r.present ? '' : ' <span class="missing">(not in this directory)</span>'}`, md: `[${r.path}](${r.path})${r.present ? '' : ' (not in this directory)'}` },
-    r.key,
-    r.phase ?? '–',
-    fmt(r.rate, 0),
-    fmt(r.rep, 0),
-    fmt(r.achievedRate, 1),
-    fmt(r.p50, 1),
-    fmt(r.p99, 1),
-    fmt(r.timeouts, 0),
-    fmt(r.spikes, 0),
-    r.citedBy.length === 0
-      ? '–'
-      : {
-          html: r.citedBy.map((c) => `<a href="#${anchorId('verdict', c.id)}">${c.label.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</a>`).join(', '),
-          md: r.citedBy.map((c) => `[${c.label}](#${anchorId('verdict', c.id)})`).join(', '),
-        },
-  ]);
+  // Columns that say nothing for this directory (no phases, nothing cited) are left out.
+  const all: Array<{ header: string; cell: (r: EvidenceRun) => Cell; show: boolean }> = [
+    {
+      header: 'run.json',
+      show: true,
+      cell: (r) => ({
+        html: `<a href="${esc(r.path)}">${esc(r.path)}</a>${r.present ? '' : ' <span class="missing">(not in this directory)</span>'}`,
+        md: `[${r.path}](${r.path})${r.present ? '' : ' (not in this directory)'}`,
+      }),
+    },
+    { header: 'configuration', show: true, cell: (r) => r.key },
+    { header: 'phase', show: runs.some((r) => r.phase !== null), cell: (r) => r.phase ?? '–' },
+    { header: 'target req/s', show: true, cell: (r) => fmt(r.rate, 0) },
+    { header: 'rep', show: runs.some((r) => r.rep !== null), cell: (r) => fmt(r.rep, 0) },
+    { header: 'achieved req/s', show: true, cell: (r) => fmt(r.achievedRate, 1) },
+    { header: 'client p50 ms', show: true, cell: (r) => fmt(r.p50, 1) },
+    { header: 'client p99 ms', show: true, cell: (r) => fmt(r.p99, 1) },
+    { header: 'timeouts', show: true, cell: (r) => fmt(r.timeouts, 0) },
+    { header: 'spikes', show: true, cell: (r) => fmt(r.spikes, 0) },
+    {
+      header: 'cited by (verdicts)',
+      show: runs.some((r) => r.citedBy.length > 0),
+      cell: (r) =>
+        r.citedBy.length === 0
+          ? '–'
+          : {
+              html: r.citedBy.map((c) => `<a href="#${anchorId('verdict', c.id)}">${esc(c.label)}</a>`).join(', '),
+              md: r.citedBy.map((c) => `[${c.label}](#${anchorId('verdict', c.id)})`).join(', '),
+            },
+    },
+  ];
+  const columns = all.filter((c) => c.show);
   parts.push(
-    table(['run.json', 'configuration', 'phase', 'target req/s', 'rep', 'achieved req/s', 'client p50 ms', 'client p99 ms', 'timeouts', 'spikes', 'cited by'], rows, {
-      id: 'evidence-table',
-      rowIds: runs.map((r) => anchorId('run', r.path)),
-      caption: 'Client figures from the load generator over each run\'s measured window; `esbench report <dir>/trials/<run>` draws one run in full',
-    }),
+    table(
+      columns.map((c) => c.header),
+      runs.map((r) => columns.map((c) => c.cell(r))),
+      {
+        id: 'evidence-table',
+        rowIds: runs.map((r) => anchorId('run', r.path)),
+        caption: "Client figures from the load generator over each run's measured window; `esbench report <dir>/trials/<run>` draws one run in full",
+      },
+    ),
   );
   if (runs.some((r) => r.partial)) parts.push(note('Runs marked partial were interrupted; studies and sweeps leave them out of their verdicts.'));
   return { id: 'evidence', title: 'Evidence: the runs', body: join(parts) };

@@ -90,6 +90,11 @@ export function heading(level: 2 | 3, text: string, id?: string): Rendered {
   return { html: `<h${level}${id ? ` id="${esc(id)}"` : ''}>${esc(text)}</h${level}>`, md: `${'#'.repeat(level)} ${text}` };
 }
 
+/** Figures side by side where the page is wide enough (CSS grid). */
+export function grid(parts: Rendered[]): Rendered {
+  return { html: `<div class="grid">${parts.map((p) => p.html).join('\n')}</div>`, md: parts.map((p) => p.md).join('\n\n') };
+}
+
 export function join(parts: Rendered[]): Rendered {
   return { html: parts.map((p) => p.html).join('\n'), md: parts.map((p) => p.md).join('\n\n') };
 }

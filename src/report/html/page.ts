@@ -31,6 +31,7 @@ td.verdict { white-space: nowrap; }
 .v-unknown { color: #7a5b00; font-weight: 600; }
 .muted, .missing { color: #777; font-size: 12px; }
 .note { color: #5b4a00; background: #fff8e1; border-left: 3px solid #f2c94c; padding: 6px 10px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 0 16px; }
 figure.chart { margin: 12px 0 20px; padding: 8px; border: 1px solid #eee; border-radius: 6px; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
 figcaption { font-size: 12px; color: #444; margin-top: 6px; }

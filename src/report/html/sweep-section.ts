@@ -6,14 +6,14 @@
 import { renderChart } from '../charts/chart-renderer.ts';
 import { ciSpec, type CiPoint } from '../charts/ci-chart.ts';
 import { arr, bool, estimateOf, num, pickStr, rec, str, type Json } from './loose.ts';
-import { anchorId, figure, fmt, fmtCi, join, list, note, para, table, type Cell, type Rendered, type Section } from './markup.ts';
+import { anchorId, figure, fmt, fmtCi, grid, join, list, note, para, table, type Cell, type Rendered, type Section } from './markup.ts';
 
 /** What each known metric measures and where. */
-export const METRICS: Record<string, { title: string; yTitle: string; where: string; digits: number }> = {
-  p50: { title: 'Client p50 latency per level (ms)', yTitle: 'p50 (ms)', where: 'load generator, from the intended send time; one value per trial', digits: 1 },
-  p99: { title: 'Client p99 latency per level (ms)', yTitle: 'p99 (ms)', where: 'load generator, from the intended send time; one value per trial', digits: 1 },
-  timeouts: { title: 'Timeouts per trial, per level', yTitle: 'timeouts', where: 'load generator (client timeout); one value per trial', digits: 1 },
-  achievedRate: { title: 'Achieved rate per level (req/s)', yTitle: 'req/s', where: 'load generator: sent in the window / window length; one value per trial', digits: 1 },
+export const METRICS: Record<string, { title: string; yTitle: string; where: string; short: string; digits: number }> = {
+  p50: { title: 'Client p50 latency per level (ms)', yTitle: 'p50 (ms)', where: 'load generator, from the intended send time; one value per trial', short: 'load generator', digits: 1 },
+  p99: { title: 'Client p99 latency per level (ms)', yTitle: 'p99 (ms)', where: 'load generator, from the intended send time; one value per trial', short: 'load generator', digits: 1 },
+  timeouts: { title: 'Timeouts per trial, per level', yTitle: 'timeouts', where: 'load generator (client timeout); one value per trial', short: 'load generator', digits: 1 },
+  achievedRate: { title: 'Achieved rate per level (req/s)', yTitle: 'req/s', where: 'load generator: sent in the window / window length; one value per trial', short: 'load generator', digits: 1 },
 };
 
 const NOT_METRICS = new Set(['factor', 'value', 'key', 'trials', 'config', 'settings', 'description', 'runs', 'paths']);
@@ -76,20 +76,22 @@ export async function sweepSections(sweep: Record<string, Json>): Promise<Sectio
     const ib = order.indexOf(b);
     return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
   });
+  const figures: Rendered[] = [];
   for (const m of metricNames) {
-    const meta = METRICS[m] ?? { title: `${m} per level`, yTitle: m, where: 'as recorded in sweep.json', digits: 2 };
+    const meta = METRICS[m] ?? { title: `${m} per level`, yTitle: m, where: 'source named in sweep.json', short: 'as in sweep.json', digits: 2 };
     const points: CiPoint[] = levels
       .filter((l) => l.metrics[m])
       .map((l) => ({ level: l.key, factor: l.factor, estimate: l.metrics[m]!.estimate, lo: l.metrics[m]!.lo, hi: l.metrics[m]!.hi, baseline: l.key === baselineKey }));
     const level = levels.map((l) => l.metrics[m]?.level).find((x) => x !== null && x !== undefined);
     const ciText = level ? `${Math.round(level * 100)} % CI` : 'CI';
     try {
-      const svg = await renderChart(ciSpec(points, { title: meta.title, subtitle: `point = estimate, bar = ${ciText}; ${meta.where}`, yTitle: meta.yTitle }));
-      parts.push(figure(svg, `${meta.title}: estimate and ${ciText} per level of the sweep, measured at the ${meta.where}. A diamond marks the baseline level.`, `sweep-${m}`));
+      const svg = await renderChart(ciSpec(points, { title: meta.title, subtitle: `point = estimate, bar = ${ciText} — ${meta.short}`, yTitle: meta.yTitle }));
+      figures.push(figure(svg, `${meta.title}: estimate and ${ciText} per level of the sweep, measured at the ${meta.where}.`, `sweep-${m}`));
     } catch (e) {
-      parts.push(note(`${meta.title}: could not be drawn (${(e as Error).message})`));
+      figures.push(note(`${meta.title}: could not be drawn (${(e as Error).message})`));
     }
   }
+  if (figures.length > 0) parts.push(grid(figures));
   if (levels.length > 0) {
     const shown = metricNames.slice(0, 4);
     parts.push(
