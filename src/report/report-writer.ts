@@ -69,8 +69,14 @@ function collectEvidence(dir: string, study: Record<string, Json> | undefined, s
     const { key, rep } = parseTrialName(p);
     return { path: p, key, phase: null, rate: null, rep, p50: null, p99: null, timeouts: null, achievedRate: null, spikes: null, partial: false, present: fs.existsSync(path.join(dir, p)), citedBy: [] };
   };
+  // A study's own per-trial figures spare parsing its runs (a 10-minute run.json is ~5 MB).
+  const known = new Set(arr(study?.trials).map((t) => pickStr(rec(t), 'path')).filter((p): p is string => p !== null).map((p) => normalise(dir, p)));
   for (const p of trialPaths(dir)) {
     const r = blank(p);
+    if (known.has(p)) {
+      runs.set(p, r);
+      continue;
+    }
     const loaded = readJson(path.join(dir, p));
     if (loaded.value) {
       const f = runFigures(loaded.value);
@@ -145,7 +151,10 @@ export async function writeReport(dir: string): Promise<{ htmlPath: string; mdPa
   for (const f of RESULT_FILES) if (fs.existsSync(path.join(abs, f))) loaded.set(f, readJson(path.join(abs, f)));
   const trials = trialPaths(abs);
   if (loaded.size === 0 && trials.length === 0) {
-    throw new EsbenchError('RESULTS_NOT_FOUND', `${abs} holds no ${RESULT_FILES.join(', ')} or trials/*/run.json`);
+    // A results root (results/) holds one directory per result: name one.
+    const inside = fs.readdirSync(abs, { withFileTypes: true }).filter((d) => d.isDirectory() && RESULT_FILES.some((f) => fs.existsSync(path.join(abs, d.name, f))));
+    const hint = inside.length > 0 ? `; give one result's directory, e.g. ${path.join(abs, inside.at(-1)!.name)}` : '';
+    throw new EsbenchError('RESULTS_NOT_FOUND', `${abs} holds no ${RESULT_FILES.join(', ')} or trials/*/run.json${hint}`);
   }
   const study = loaded.get('study.json')?.value;
   const sweep = loaded.get('sweep.json')?.value;

@@ -204,14 +204,23 @@ async function split(run: Record<string, Json>, prefix: string): Promise<Rendere
       ),
     );
   }
-  const rows: Cell[][] = [];
+  // One row per component (where it was measured said once), one column per endpoint.
+  const components = new Map<string, { label: string; measuredAt: string }>();
   for (const e of endpoints) {
     for (const r of arr(e.rows).map(rec)) {
-      if (!r) continue;
-      rows.push([str(e.endpoint) ?? '?', str(r.label) ?? '?', fmt(num(r.mean), 2), fmt(num(r.p50), 2), fmt(num(r.p99), 2), str(r.measuredAt) ?? '–']);
+      const c = str(r?.component);
+      if (r && c && !components.has(c)) components.set(c, { label: str(r.label) ?? c, measuredAt: str(r.measuredAt) ?? '–' });
     }
   }
-  parts.push(table(['endpoint', 'component', 'mean ms', 'p50 ms', 'p99 ms', 'measured at'], rows));
+  const rows: Cell[][] = [...components].map(([c, meta]) => [
+    meta.label,
+    ...endpoints.map((e) => {
+      const r = arr(e.rows).map(rec).find((x) => str(x?.component) === c);
+      return r ? `${fmt(num(r.mean), 2)} / ${fmt(num(r.p99), 2)}` : '–';
+    }),
+    meta.measuredAt,
+  ]);
+  parts.push(table(['component', ...endpoints.map((e) => `${str(e.endpoint) ?? '?'} (mean / p99 ms)`), 'measured at'], rows));
   const warnings = endpoints.flatMap((e) => arr(e.warnings).map((w) => `${str(e.endpoint) ?? '?'}: ${str(w) ?? ''}`));
   const notes = arr(rec(run.split)?.notes).map((n) => str(n) ?? '').filter((n) => n !== '');
   if (notes.length > 0 || warnings.length > 0) parts.push(list([...notes, ...warnings]));
