@@ -44,6 +44,9 @@ describe('writeReport', () => {
     // The fixture's one spike (seconds 0-1) is a band and a table row with its cause.
     expect(figs.get('timeline')).toContain('>S1<');
     expect(html).toMatch(/<tr id="spike-1"><td>S1<\/td><td>0–1<\/td>/);
+    // The observer's samples on the same seconds: GIN pending lists and backends of the primary.
+    expect(figs.get('timeline')).toContain('GIN pending list (primary)');
+    expect(figs.get('timeline')).toContain('Backends on the primary');
     expect(html).toContain('unexplained');
     // Every endpoint of the split is in the waterfall.
     for (const e of ['lend-book-copy', 'return-book-copy', 'add-book-copy', 'remove-book-copy']) expect(figs.get('split')).toContain(e);

@@ -15,7 +15,8 @@ export function runsSpec(points: readonly RunPoint[]): TopLevelSpec {
   const order = [...new Set(points.map((p) => p.key))];
   const width = Math.max(300, Math.min(760, order.length * 60));
   const x = { field: 'key', type: 'nominal' as const, sort: order, title: 'configuration', axis: { labelAngle: -30, labelLimit: 180 } };
-  const color = { field: 'rate', type: 'nominal' as const, title: 'target rate (req/s)' };
+  const oneRate = new Set(points.map((p) => p.rate)).size <= 1;
+  const color = { field: 'rate', type: 'nominal' as const, title: 'target rate (req/s)', legend: oneRate ? null : {} };
   const p99 = points.filter((p) => p.p99 !== null);
   const positives = p99.map((p) => p.p99 as number).filter((v) => v > 0);
   const log = positives.length > 0 && Math.max(...positives) / Math.max(0.1, Math.min(...positives)) > 30;

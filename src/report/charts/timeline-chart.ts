@@ -22,9 +22,18 @@ export interface TimelineBand {
   to: number;
 }
 
+/** What the observer sampled on one node, placed on the same seconds (samples every ~250 ms). */
+export interface TimelineDb {
+  node: string;
+  /** GIN pending-list tuples per index. */
+  gin: Array<{ second: number; index: string; tuples: number }>;
+  /** Backends of the service's pools by what they were doing, and maintenance workers. */
+  backends: Array<{ second: number; series: string; count: number }>;
+}
+
 const WIDTH = 760;
 
-export function timelineSpec(seconds: readonly TimelineSecond[], bands: readonly TimelineBand[], options: { thresholdMs: number | null }): TopLevelSpec {
+export function timelineSpec(seconds: readonly TimelineSecond[], bands: readonly TimelineBand[], options: { thresholdMs: number | null; db?: TimelineDb | null }): TopLevelSpec {
   // Second n covers [n, n+1): its figures sit at the middle, spike bands span whole seconds.
   const lat = seconds.flatMap((s) => [
     ...(s.p50 === null ? [] : [{ second: s.second + 0.5, series: 'p50', ms: s.p50 }]),
@@ -133,7 +142,57 @@ export function timelineSpec(seconds: readonly TimelineSecond[], bands: readonly
           },
         ],
       },
+      ...dbPanels(options.db ?? null, x, bandLayers),
     ],
     resolve: { scale: { color: 'independent', strokeDash: 'independent' } },
   } as TopLevelSpec;
+}
+
+function dbPanels(db: TimelineDb | null, x: object, bandLayers: object[]): object[] {
+  if (!db) return [];
+  const panels: object[] = [];
+  if (db.gin.length > 0) {
+    panels.push({
+      width: WIDTH,
+      height: 110,
+      title: { text: `GIN pending list (${db.node})`, subtitle: `tuples waiting in each GIN index's pending list — database: the observer on the ${db.node}, pgstatginindex(), every sample` },
+      layer: [
+        ...bandLayers,
+        {
+          data: { values: db.gin },
+          mark: { type: 'line' as const, strokeWidth: 1.5, interpolate: 'step-after' as const },
+          encoding: {
+            x,
+            y: { field: 'tuples', type: 'quantitative' as const, title: 'pending tuples', axis: { format: ',~r' } },
+            color: { field: 'index', type: 'nominal' as const, title: 'GIN index' },
+          },
+        },
+      ],
+    });
+  }
+  if (db.backends.length > 0) {
+    panels.push({
+      width: WIDTH,
+      height: 110,
+      title: { text: `Backends on the ${db.node}`, subtitle: `the service's connections running a statement or waiting on a lock, and autovacuum/analyze workers — database: the observer on the ${db.node}, pg_stat_activity` },
+      layer: [
+        ...bandLayers,
+        {
+          data: { values: db.backends },
+          mark: { type: 'line' as const, strokeWidth: 1.5, interpolate: 'step-after' as const },
+          encoding: {
+            x,
+            y: { field: 'count', type: 'quantitative' as const, title: 'backends', axis: { format: 'd', tickMinStep: 1 } },
+            color: {
+              field: 'series',
+              type: 'nominal' as const,
+              title: 'backends',
+              scale: { domain: ['active (service)', 'waiting on a lock (service)', 'autovacuum / analyze workers'], range: ['#4c78a8', '#e45756', '#f58518'] },
+            },
+          },
+        },
+      ],
+    });
+  }
+  return panels;
 }

@@ -69,7 +69,7 @@ export async function capacitySection(capacity: Record<string, Json>, options: {
     } catch (e) {
       parts.push(note(`The capacity chart could not be drawn: ${(e as Error).message}`));
     }
-  } else {
+  } else if (capacity.steps !== undefined) {
     parts.push(note('No steps of the search with a client p99 were recorded here: nothing to draw.'));
   }
   if (steps.length > 0) {

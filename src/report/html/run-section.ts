@@ -5,7 +5,7 @@
  * run.json loses a figure, not the report.
  */
 import { renderChart } from '../charts/chart-renderer.ts';
-import { timelineSpec, type TimelineBand, type TimelineSecond } from '../charts/timeline-chart.ts';
+import { timelineSpec, type TimelineBand, type TimelineDb, type TimelineSecond } from '../charts/timeline-chart.ts';
 import { waterfallSpec, type WaterfallStep } from '../charts/waterfall-chart.ts';
 import { arr, num, pickNum, rec, str, type Json } from './loose.ts';
 import { figure, fmt, join, list, note, para, table, type Cell, type Rendered, type Section } from './markup.ts';
@@ -60,6 +60,44 @@ export function timelineSeconds(run: Record<string, Json>): TimelineSecond[] {
         dropped: c.dropped,
       };
     });
+}
+
+const OBSERVER_APP = 'esbench_observer';
+
+/** The primary's samples on the timeline's seconds: GIN pending lists and the service's backends. */
+export function timelineDb(run: Record<string, Json>, node = 'primary'): TimelineDb | null {
+  const load = rec(run.load);
+  const firstSecond = rec(arr(load?.seconds).map(rec).find((s) => str(s?.phase) === 'measure'));
+  const origin = pickNum(load, 'measureStartedAt') ?? num(firstSecond?.startedAt);
+  const sampler = arr(rec(run.observation)?.samplers).map(rec).find((s) => str(s?.node) === node);
+  const samples = arr(sampler?.samples).map(rec).filter((s): s is Record<string, Json> => s !== undefined && num(s.at) !== null);
+  if (origin === null || samples.length === 0) return null;
+  const end = pickNum(load, 'measureEndedAt');
+  const inWindow = samples.filter((s) => num(s.at)! >= origin && (end === null || num(s.at)! <= end + 1000));
+  const gin: TimelineDb['gin'] = [];
+  const backends: TimelineDb['backends'] = [];
+  for (const s of inWindow) {
+    const second = (num(s.at)! - origin) / 1000;
+    for (const g of arr(s.gin).map(rec)) {
+      const tuples = num(g?.pendingTuples);
+      if (g && tuples !== null) gin.push({ second, index: str(g.index) ?? '?', tuples });
+    }
+    let active = 0;
+    let waiting = 0;
+    for (const b of arr(s.backends).map(rec)) {
+      const app = str(b?.application) ?? '';
+      if (!b || app === OBSERVER_APP || !app.startsWith('esbench_')) continue;
+      const n = num(b.count) ?? 0;
+      if (str(b.waitEventType) === 'Lock') waiting += n;
+      else if (str(b.state) === 'active') active += n;
+    }
+    backends.push(
+      { second, series: 'active (service)', count: active },
+      { second, series: 'waiting on a lock (service)', count: waiting },
+      { second, series: 'autovacuum / analyze workers', count: arr(s.maintenance).length },
+    );
+  }
+  return gin.length + backends.length > 0 ? { node, gin, backends } : null;
 }
 
 interface SpikeView {
@@ -134,11 +172,12 @@ async function timeline(run: Record<string, Json>, prefix: string): Promise<Rend
   const bands: TimelineBand[] = spikes.map((s) => ({ label: `S${s.n}`, from: s.first, to: s.last + 1 }));
   const spikeReport = rec(run.spikes);
   const threshold = num(spikeReport?.thresholdMs);
-  const svg = await renderChart(timelineSpec(seconds, bands, { thresholdMs: threshold }));
+  const db = timelineDb(run);
+  const svg = await renderChart(timelineSpec(seconds, bands, { thresholdMs: threshold, db }));
   const parts: Rendered[] = [
     figure(
       svg,
-      'Per-second timeline of the measured window, measured at the client (load generator): latency p50/p99, requests sent and completed, and failed requests. Shaded bands S1, S2… are the detected spikes; their causes (from the observer on the database nodes) are in the table below.',
+      `Per-second timeline of the measured window. Measured at the client (load generator): latency p50/p99, requests sent and completed, and failed requests.${db ? ` Measured on the database (observer on the ${db.node}, every sample): GIN pending lists and the service's backends.` : ''} Shaded bands S1, S2… are the detected spikes; their causes (from the observer on the database nodes) are in the table below.`,
       `${prefix}timeline`,
     ),
   ];
