@@ -107,6 +107,10 @@ describe('writeReport', () => {
     expect(e).toBeInstanceOf(EsbenchError);
     expect((e as EsbenchError).code).toBe('RESULTS_NOT_FOUND');
     expect(fs.readdirSync(empty)).toEqual([]);
+    // A results root: the message names one of its result directories.
+    const root = emptyDir();
+    fs.cpSync(path.join(FIXTURES, 'capacity'), path.join(root, '20260101T000000Z-capacity'), { recursive: true });
+    await expect(writeReport(root)).rejects.toThrow(`give one result's directory, e.g. ${path.join(root, '20260101T000000Z-capacity')}`);
   });
 });
 
