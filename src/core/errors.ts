@@ -59,6 +59,7 @@ export const ERROR_CATALOGUE = {
   SWEEP_DIR_INVALID: { http: 500, exit: 2, summary: 'The --resume directory is not a sweep directory or belongs to another plan.' },
   // Study.
   STUDY_DIR_INVALID: { http: 500, exit: 2, summary: 'The --resume directory is not an esbench study, or was made by another esbench version.' },
+  RESULTS_NOT_FOUND: { http: 404, exit: 2, summary: 'The directory does not exist or holds no esbench result (run.json, sweep.json, capacity.json, study.json).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
