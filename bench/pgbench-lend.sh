@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 AFTER=$("$BIN/psql" "$URL" -Atc 'SELECT max(sequence_number) - 5000 FROM events')
 TYPES_BOOK="'{BookCopyAddedToCirculation,BookCopyRemovedFromCirculation,BookCopyLentToReader,BookCopyReturnedByReader}'"
 TYPES_READER="'{ReaderContractSigned,ReaderContractCanceled,BookCopyLentToReader,BookCopyReturnedByReader}'"
-head() {
+begin_() {
   cat <<SQL
 \set b random(1, 1000)
 \set r random(1, 100)
@@ -29,14 +29,14 @@ INSERT INTO events (event_type, payload) VALUES ('PgbenchLend', '{"BookID":"pgb-
 COMMIT;
 SQL
 }
-{ head; cat <<SQL
+{ begin_; cat <<SQL
 SELECT sequence_number, occurred_at, event_type, payload, metadata FROM events WHERE
  ((event_type = ANY($TYPES_BOOK::text[]) AND payload @> '{"BookID":"book-:b"}'::jsonb AND sequence_number > $AFTER)
  OR (event_type = ANY($TYPES_READER::text[]) AND payload @> '{"ReaderID":"reader-:r"}'::jsonb AND sequence_number > $AFTER))
  ORDER BY sequence_number;
 SQL
 tail_; } > "$DIR/gin.sql"
-{ head; cat <<SQL
+{ begin_; cat <<SQL
 SELECT sequence_number, occurred_at, event_type, payload, metadata FROM events WHERE
  ((event_type = ANY($TYPES_BOOK::text[]) AND ((payload->>'BookID') = 'book-:b' AND (payload->'BookID') = '"book-:b"'::jsonb) AND sequence_number > $AFTER)
  OR (event_type = ANY($TYPES_READER::text[]) AND ((payload->>'ReaderID') = 'reader-:r' AND (payload->'ReaderID') = '"reader-:r"'::jsonb) AND sequence_number > $AFTER))

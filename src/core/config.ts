@@ -108,9 +108,11 @@ export function defaultConfig(cwd: string = process.cwd()): Config {
       decisions: 'snapshot',
       snapshotThreshold: 50,
       retry: { tries: 6, baseMs: 10, jitter: 0.3 },
-      locking: 'check',
-      boundaryIndex: 'gin',
-      preparedStatements: false,
+      // Measured (README, "Cost per command"): PostgreSQL CPU per study command 6.5 → 2.6 ms.
+      // The study's behaviour: locking 'check', boundaryIndex 'gin', preparedStatements false.
+      locking: 'held',
+      boundaryIndex: 'btree',
+      preparedStatements: true,
       logLevel: 'warn',
     },
   };

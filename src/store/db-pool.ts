@@ -127,6 +127,10 @@ export class DbPool {
       maxLifetimeSeconds: Math.ceil(config.maxLifetimeMs / 1000),
       connectionTimeoutMillis: config.acquireTimeoutMs,
       statement_timeout: config.statementTimeoutMs || undefined,
+      // A held-lock command keeps its transaction open across one service round trip; a service
+      // that stalls there (paused, partitioned) must not keep its boundary locked for longer than
+      // a statement may run: the server ends such a session and so releases its locks.
+      idle_in_transaction_session_timeout: config.statementTimeoutMs || undefined,
       query_timeout: config.statementTimeoutMs ? config.statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS : undefined,
       application_name: `esbench_${name}_pool`,
       // Lets pipelinedTransaction send a whole transaction in one write. Statements awaited one by

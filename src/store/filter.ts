@@ -138,8 +138,20 @@ function canonical(value: JsonValue | undefined): JsonValue | undefined {
 
 /** A stable hash of the canonical filter (keys sorted), for snapshot keys and logs. */
 export function filterHash(filter: Filter): string {
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(filter as unknown as JsonValue)))
-    .digest('hex')
-    .slice(0, 32);
+  // Memoized by the plain serialization (equal plain text implies equal canonical text).
+  const plain = JSON.stringify(filter);
+  let h = hashCache.get(plain);
+  if (h === undefined) {
+    h = createHash('sha256')
+      .update(JSON.stringify(canonical(filter as unknown as JsonValue)))
+      .digest('hex')
+      .slice(0, 32);
+    if (hashCache.size >= HASH_CACHE_MAX) hashCache.clear();
+    hashCache.set(plain, h);
+  }
+  return h;
 }
+
+/** filterHash per command and entity repeats (snapshot keys); bounded like the lock-key cache. */
+const hashCache = new Map<string, string>();
+const HASH_CACHE_MAX = 100_000;

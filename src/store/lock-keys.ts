@@ -40,8 +40,19 @@ export interface NewEvent {
   metadata?: JsonObject;
 }
 
+/** Keys already hashed: a command's keys repeat (a library has ~1,100 entities), SHA-256 need not. */
+const keyCache = new Map<string, string>();
+const KEY_CACHE_MAX = 100_000;
+
 function key(text: string): string {
-  return createHash('sha256').update(`esbench:v1:${text}`).digest().readBigInt64BE(0).toString();
+  let k = keyCache.get(text);
+  if (k === undefined) {
+    k = createHash('sha256').update(`esbench:v1:${text}`).digest().readBigInt64BE(0).toString();
+    // Bounded: arbitrary filters on the generic routes must not grow it without end.
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+    keyCache.set(text, k);
+  }
+  return k;
 }
 
 const isScalar = (v: JsonValue | undefined): v is string | number | boolean | null =>

@@ -88,7 +88,7 @@ describe('btree predicates', () => {
 describe('lever config and flags', () => {
   it('defaults, validation, and flags that a run hands to its service', () => {
     const d = resolveConfig({}).service;
-    expect([d.locking, d.boundaryIndex, d.preparedStatements]).toEqual(['check', 'gin', false]);
+    expect([d.locking, d.boundaryIndex, d.preparedStatements]).toEqual(['held', 'btree', true]);
     expect(() => resolveConfig({ service: { locking: 'loose' as 'held' } })).toThrow(/locking/);
     expect(() => resolveConfig({ service: { boundaryIndex: 'hash' as 'gin' } })).toThrow(/boundary index/);
     const input = perfInput({ locking: 'held', boundaryIndex: 'btree', preparedStatements: 'on' });
