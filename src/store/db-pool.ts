@@ -82,7 +82,8 @@ export interface PoolStats {
 
 const now = () => performance.now();
 
-function abandoned(timing: Timing | undefined): void {
+/** Throws CLIENT_CLOSED_REQUEST when the request's client went away. */
+export function abandoned(timing: Timing | undefined): void {
   if (timing?.signal?.aborted) throw new EsbenchError('CLIENT_CLOSED_REQUEST', 'the client went away; the request was not continued');
 }
 

@@ -26,7 +26,7 @@
  */
 import { ConcurrencyConflict, isEsbenchError } from '../core/errors.ts';
 import type { AppendStrategyName, LockingMode } from '../core/config.ts';
-import type { DbPool, Session, Statement, Timing } from './db-pool.ts';
+import { abandoned, type DbPool, type Session, type Statement, type Timing } from './db-pool.ts';
 import { compileFilter, type BoundaryIndex, type Filter, type FilterItem, type JsonObject, type JsonValue } from './filter.ts';
 import { appendLocks, heldLocks, readLocks, uncovered, type LockSet, type NewEvent } from './lock-keys.ts';
 import type { SnapshotKey } from './snapshot-store.ts';
@@ -264,8 +264,10 @@ export class EventStore {
           },
         };
         const events = await decide(result, reader);
+        // The client went away while the read waited (e.g. on a lock): roll back, append nothing.
+        abandoned(timing);
         const extra = uncovered(held, appendLocks(filter, events));
-        const out = await s.pipeline([...this.lockStatements(extra), this.statement('append_held', SQL.appendHeld, eventArrays(events)), COMMIT_STATEMENT]);
+        const out = await s.pipeline([...this.lockStatements(extra), this.statement('append', SQL.appendHeld, eventArrays(events)), COMMIT_STATEMENT]);
         done = true;
         const sequenceNumbers = (out.at(-2)!.rows as Array<{ sequence_number: string }>).map((r) => Number(r.sequence_number)).sort((a, b) => a - b);
         return { sequenceNumbers, version: sequenceNumbers.at(-1) ?? 0, read: result };

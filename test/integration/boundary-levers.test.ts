@@ -172,9 +172,10 @@ describe('held-lock transactions', () => {
     const timing = new Timing();
     const r = await store.decideAndAppend(filter, { items: filter.items }, () => [{ type: 'BookCopyAddedToCirculation', payload: { BookID: 'held-1' } }], timing);
     expect(r.sequenceNumbers).toHaveLength(1);
-    // BEGIN, lock_keys, decision_read | append_held, COMMIT
+    // BEGIN, lock_keys, decision_read | append (unchecked), COMMIT
     expect(timing.statements).toBe(5);
-    expect(timing.calls.get('primary.append')).toBeUndefined();
+    expect(timing.calls.get('primary.append')).toBe(1);
+    expect(timing.calls.get('primary.query')).toBeUndefined();
     await expect(
       store.decideAndAppend(filter, { items: filter.items }, () => {
         throw new Error('rejected');
