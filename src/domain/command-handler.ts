@@ -91,8 +91,7 @@ export class CommandHandler {
   /** The decision state of `cmd` and the version to append against (exported for equivalence tests). */
   async load(cmd: LibraryCommand, timing?: Timing): Promise<LoadedDecision> {
     if (this.held) {
-      const read = await this.store.decisionRead(boundaryOf(cmd), this.decisionRead(cmd), timing);
-      return this.fromRead(cmd, read, undefined);
+      return this.store.decisionRead(boundaryOf(cmd), this.decisionRead(cmd), (read, reader) => this.fromRead(cmd, read, reader), timing);
     }
     const t = timing ? { timing } : {};
     if (!this.decisions) {
@@ -131,14 +130,14 @@ export class CommandHandler {
    * The decision state from a held-lock read. A snapshot that does not parse (corrupt) had its
    * item read after it anyway: that item is read again from the beginning, under the same locks.
    */
-  private async fromRead(cmd: LibraryCommand, read: DecisionReadResult, reader: LockedReader | undefined): Promise<LoadedDecision> {
+  private async fromRead(cmd: LibraryCommand, read: DecisionReadResult, reader: LockedReader): Promise<LoadedDecision> {
     const entities = entitiesOf(cmd);
     const start: FoldStart = {};
     let version = 0;
     let events = read.events;
     for (const [i, entity] of entities.entries()) {
-      const snap = this.decisions ? read.snapshots[i] : undefined;
-      if (!this.decisions) continue;
+      if (!this.decisions) break;
+      const snap = read.snapshots[i];
       const parsed = snap ? entity.view.projection.parse(snap.state) : undefined;
       this.observer.snapshot?.(entity.view.projection.name, parsed === undefined ? 'miss' : 'hit');
       if (snap && parsed !== undefined) {
@@ -146,15 +145,13 @@ export class CommandHandler {
         else start.reader = { state: parsed as DecisionState['reader'], sequenceNumber: snap.sequenceNumber };
         version = Math.max(version, snap.sequenceNumber);
       } else if (snap) {
-        const again = reader
-          ? await reader.query({ items: [entity.view.item] })
-          : await this.store.query({ items: [entity.view.item] }, { consistent: true });
+        const again = await reader.query({ items: [entity.view.item] });
         const seen = new Set(events.map((e) => e.sequenceNumber));
         events = [...events, ...again.events.filter((e) => !seen.has(e.sequenceNumber))].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
       }
     }
-    const read_ = events.at(-1)?.sequenceNumber ?? 0;
-    return { state: foldBoundary(cmd, events, start), version: Math.max(version, read_), folded: events.length };
+    const lastRead = events.at(-1)?.sequenceNumber ?? 0;
+    return { state: foldBoundary(cmd, events, start), version: Math.max(version, lastRead), folded: events.length };
   }
 
   private async handleHeld(cmd: LibraryCommand, timing?: Timing): Promise<CommandOutcome> {

@@ -24,7 +24,7 @@
  * fewer commands and 11x more commands out of retries. Advisory locks make only overlapping
  * boundaries wait, and the only retries left are real conflicts.
  */
-import { ConcurrencyConflict, isEsbenchError } from '../core/errors.ts';
+import { ConcurrencyConflict, EsbenchError, isEsbenchError } from '../core/errors.ts';
 import type { AppendStrategyName, LockingMode } from '../core/config.ts';
 import { abandoned, type DbPool, type Session, type Statement, type Timing } from './db-pool.ts';
 import { compileFilter, type BoundaryIndex, type Filter, type FilterItem, type JsonObject, type JsonValue } from './filter.ts';
@@ -255,20 +255,15 @@ export class EventStore {
       const result = EventStore.decisionResult(results.at(-1)!.rows as Array<EventRow & { snap: number }>, read.items.length);
       let done = false;
       try {
-        const reader: LockedReader = {
-          query: async (f) => {
-            const { where, params } = compileFilter(f, 1, { index: this.index });
-            const rows = (await s.pipeline([this.statement('query', SQL.query(where), params, this.index === 'gin')]))[0]!.rows as EventRow[];
-            const events = rows.map(toEvent);
-            return { events, version: events.at(-1)?.sequenceNumber ?? 0 };
-          },
-        };
+        const reader = this.lockedReader(s);
         const events = await decide(result, reader);
         // The client went away while the read waited (e.g. on a lock): roll back, append nothing.
         abandoned(timing);
         const extra = uncovered(held, appendLocks(filter, events));
         const out = await s.pipeline([...this.lockStatements(extra), this.statement('append', SQL.appendHeld, eventArrays(events)), COMMIT_STATEMENT]);
         done = true;
+        // Defensive: every failure above throws; a COMMIT that answers ROLLBACK committed nothing.
+        if (out.at(-1)?.command !== 'COMMIT') throw new EsbenchError('INTERNAL', 'the transaction was rolled back');
         const sequenceNumbers = (out.at(-2)!.rows as Array<{ sequence_number: string }>).map((r) => Number(r.sequence_number)).sort((a, b) => a - b);
         return { sequenceNumbers, version: sequenceNumbers.at(-1) ?? 0, read: result };
       } catch (e) {
@@ -280,17 +275,37 @@ export class EventStore {
     }, timing);
   }
 
-  /** The decision read alone, in a held-lock transaction that is rolled back (equivalence tests, read-only callers). */
-  async decisionRead(filter: Filter, read: DecisionRead, timing?: Timing): Promise<DecisionReadResult> {
+  /**
+   * The decision read in a held-lock transaction that is rolled back after `use` (which may read
+   * more under the same locks): what a decision would see, without appending (equivalence tests).
+   */
+  async decisionRead<T>(
+    filter: Filter,
+    read: DecisionRead,
+    use: (result: DecisionReadResult, reader: LockedReader) => Promise<T> | T,
+    timing?: Timing,
+  ): Promise<T> {
     const held = heldLocks(filter);
     return this.primary.withSession(async (s) => {
       try {
         const results = await this.inTransaction(s, [...this.lockStatements(held), this.decisionStatement(read)]);
-        return EventStore.decisionResult(results.at(-1)!.rows as Array<EventRow & { snap: number }>, read.items.length);
+        return await use(EventStore.decisionResult(results.at(-1)!.rows as Array<EventRow & { snap: number }>, read.items.length), this.lockedReader(s));
       } finally {
         await s.query('rollback', 'ROLLBACK').catch(() => {});
       }
     }, timing);
+  }
+
+  /** Plain boundary reads on a session that already holds the locks. */
+  private lockedReader(s: Session): LockedReader {
+    return {
+      query: async (f) => {
+        const { where, params } = compileFilter(f, 1, { index: this.index });
+        const rows = (await s.pipeline([this.statement('query', SQL.query(where), params, this.index === 'gin')]))[0]!.rows as EventRow[];
+        const events = rows.map(toEvent);
+        return { events, version: events.at(-1)?.sequenceNumber ?? 0 };
+      },
+    };
   }
 
   /** BEGIN + statements in one round trip, leaving the transaction open; returns the statements' results. */

@@ -154,7 +154,7 @@ describe('held-lock transactions', () => {
       // A later event of the same boundary commits first, without locks: a higher sequence number.
       await fx.primary.query('insert_later', 'INSERT INTO events (event_type, payload) VALUES ($1, $2::jsonb)', ['BookCopyLentToReader', JSON.stringify({ BookID: id, ReaderID: 'r' })]);
       const timing = new Timing();
-      const reading = store.decisionRead(filter, { items: filter.items }, timing);
+      const reading = store.decisionRead(filter, { items: filter.items }, (r) => r, timing);
       setTimeout(() => void writer.query('COMMIT'), 300);
       const r = await reading;
       expect(r.events.map((e) => e.type)).toEqual(['BookCopyAddedToCirculation', 'BookCopyLentToReader']);
