@@ -3,6 +3,9 @@
  *
  *  - `safe` (default): advisory locks keyed by the boundary and by what is written (lock-keys.ts),
  *    then check + insert in one statement, in one short READ COMMITTED transaction.
+ *    With `locking: 'held'` a command's read and append share one transaction instead
+ *    (`decideAndAppend`): the boundary's locks are held from the read to the append, so the
+ *    append needs no check (README, "Cost per command").
  *  - `baseline`: the study's statement shape (MAX over the filter in a CTE compared with the
  *    expected version, then INSERT ... SELECT), READ COMMITTED, no lock. Two racing appends on
  *    the same boundary can both succeed; kept so the study can measure what safety costs.
