@@ -10,7 +10,7 @@ import type { CliContext } from './context.ts';
 export async function prepareCluster(ctx: CliContext, config: Readonly<Config>, options: { start: boolean }): Promise<ClusterHandle> {
   const handle = await openCluster(config.cluster, { start: options.start, onProgress: (l) => ctx.stderr(`cluster: ${l}\n`) });
   requireRunning(handle);
-  await withPrimary(handle, (c) => applySchema(c, { ginFastupdate: config.cluster.ginFastupdate }));
+  await withPrimary(handle, (c) => applySchema(c, { ginFastupdate: config.cluster.ginFastupdate, boundaryIndex: config.service.boundaryIndex }));
   return handle;
 }
 

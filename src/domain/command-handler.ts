@@ -8,10 +8,10 @@
  * snapshot or read consistently, under the boundary's locks), and the append's check covers the
  * whole boundary after it. So snapshots change cost, never a decision, and race-freedom is unchanged.
  */
-import { ConcurrencyConflict, EsbenchError } from '../core/errors.ts';
+import { ConcurrencyConflict, EsbenchError, isEsbenchError } from '../core/errors.ts';
 import type { DecisionMode } from '../core/config.ts';
 import type { Timing } from '../store/db-pool.ts';
-import type { EventStore, NewEvent } from '../store/event-store.ts';
+import type { DecisionReadResult, EventStore, LockedReader, NewEvent } from '../store/event-store.ts';
 import { filterHash, type Filter } from '../store/filter.ts';
 import type { SnapshotStore, Snapshot } from '../store/snapshot-store.ts';
 import { evolveBook } from './book-state.ts';
@@ -83,8 +83,16 @@ export class CommandHandler {
     return this.decisions ? 'snapshot' : 'full';
   }
 
+  /** One transaction holds the boundary's locks from the read to the append (store.locking = 'held'). */
+  private get held(): boolean {
+    return this.store.locking === 'held' && this.store.strategy === 'safe';
+  }
+
   /** The decision state of `cmd` and the version to append against (exported for equivalence tests). */
   async load(cmd: LibraryCommand, timing?: Timing): Promise<LoadedDecision> {
+    if (this.held) {
+      return this.store.decisionRead(boundaryOf(cmd), this.decisionRead(cmd), (read, reader) => this.fromRead(cmd, read, reader), timing);
+    }
     const t = timing ? { timing } : {};
     if (!this.decisions) {
       const { events, version } = await this.store.query(boundaryOf(cmd), { consistent: true, ...t });
@@ -112,7 +120,79 @@ export class CommandHandler {
     return { state: foldBoundary(cmd, events, start), version: Math.max(version, read), folded: events.length };
   }
 
+  /** The held-lock read of `cmd`: its entities' items, each after its snapshot in snapshot mode. */
+  private decisionRead(cmd: LibraryCommand) {
+    const entities = entitiesOf(cmd);
+    return { items: entities.map((e) => e.view.item), ...(this.decisions ? { snapshots: entities.map((e) => snapshotKeyOf(e.view)) } : {}) };
+  }
+
+  /**
+   * The decision state from a held-lock read. A snapshot that does not parse (corrupt) had its
+   * item read after it anyway: that item is read again from the beginning, under the same locks.
+   */
+  private async fromRead(cmd: LibraryCommand, read: DecisionReadResult, reader: LockedReader): Promise<LoadedDecision> {
+    const entities = entitiesOf(cmd);
+    const start: FoldStart = {};
+    let version = 0;
+    let events = read.events;
+    for (const [i, entity] of entities.entries()) {
+      if (!this.decisions) break;
+      const snap = read.snapshots[i];
+      const parsed = snap ? entity.view.projection.parse(snap.state) : undefined;
+      this.observer.snapshot?.(entity.view.projection.name, parsed === undefined ? 'miss' : 'hit');
+      if (snap && parsed !== undefined) {
+        if (entity.role === 'book') start.book = { state: parsed as DecisionState['book'], sequenceNumber: snap.sequenceNumber };
+        else start.reader = { state: parsed as DecisionState['reader'], sequenceNumber: snap.sequenceNumber };
+        version = Math.max(version, snap.sequenceNumber);
+      } else if (snap) {
+        const again = await reader.query({ items: [entity.view.item] });
+        const seen = new Set(events.map((e) => e.sequenceNumber));
+        events = [...events, ...again.events.filter((e) => !seen.has(e.sequenceNumber))].sort((a, b) => a.sequenceNumber - b.sequenceNumber);
+      }
+    }
+    const lastRead = events.at(-1)?.sequenceNumber ?? 0;
+    return { state: foldBoundary(cmd, events, start), version: Math.max(version, lastRead), folded: events.length };
+  }
+
+  private async handleHeld(cmd: LibraryCommand, timing?: Timing): Promise<CommandOutcome> {
+    const filter = boundaryOf(cmd);
+    for (let attempt = 1; ; attempt++) {
+      let loaded: LoadedDecision | undefined;
+      let newEvents: NewEvent[] = [];
+      try {
+        const r = await this.store.decideAndAppend(
+          filter,
+          this.decisionRead(cmd),
+          async (read, reader) => {
+            loaded = await this.fromRead(cmd, read, reader);
+            try {
+              newEvents = decide(cmd, loaded.state, { command: cmd.kind });
+            } catch (e) {
+              if (isEsbenchError(e)) this.observer.rejected?.(cmd.kind, e.code);
+              throw e;
+            }
+            return newEvents;
+          },
+          timing,
+        );
+        const folded = loaded?.folded ?? 0;
+        this.observer.folded?.(cmd.kind, this.mode, folded);
+        if (this.decisions && loaded && folded > this.decisions.threshold) await this.saveSnapshots(cmd, loaded.state, newEvents, r.version, timing);
+        return { sequenceNumber: r.version, retries: attempt - 1, folded };
+      } catch (e) {
+        if (!(e instanceof ConcurrencyConflict)) throw e;
+        this.observer.conflict?.(cmd.kind);
+        if (attempt >= this.policy.tries) {
+          throw new EsbenchError('RETRIES_EXHAUSTED', `${cmd.kind} conflicted ${attempt} times`, { details: { tries: attempt } });
+        }
+        this.observer.retry?.(cmd.kind);
+        await new Promise((r) => setTimeout(r, backoffMs(this.policy, attempt)));
+      }
+    }
+  }
+
   async handle(cmd: LibraryCommand, timing?: Timing): Promise<CommandOutcome> {
+    if (this.held) return this.handleHeld(cmd, timing);
     const filter = boundaryOf(cmd);
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.load(cmd, timing);

@@ -60,7 +60,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = createMetrics(() => ({ primary: primaryPool.stats(), replica: replicaPool.stats() }));
   const primaryPool = new DbPool('primary', options.primaryUrl, config.pools.primary, metrics.poolObserver);
   const replicaPool = new DbPool('replica', options.replicaUrl, config.pools.replica, metrics.poolObserver);
-  const store = new EventStore(primaryPool, config.service.appendStrategy);
+  const store = new EventStore(primaryPool, {
+    strategy: config.service.appendStrategy,
+    locking: config.service.locking,
+    index: config.service.boundaryIndex,
+    prepared: config.service.preparedStatements,
+  });
   const snapshots = new SnapshotStore();
   const decisions = { mode: config.service.decisions, snapshots, threshold: config.service.snapshotThreshold };
   // Counted by metrics, and logged: a failed snapshot write costs time later, never a decision.

@@ -40,6 +40,26 @@ export interface Statement {
   name: string;
   text: string;
   values?: unknown[];
+  /**
+   * A named prepared statement: parsed once per connection, and after five executions planned
+   * generically when PostgreSQL finds the generic plan no dearer than the custom ones. Only for
+   * statements whose plan does not hinge on a parameter's value.
+   */
+  prepare?: boolean;
+}
+
+/** Prepared-statement names by statement text (per process; pg tracks which connection parsed which). */
+const preparedNames = new Map<string, string>();
+/** Beyond this many distinct texts (e.g. the generic append route's arbitrary filters), statements stay unnamed. */
+const MAX_PREPARED = 500;
+
+function preparedName(text: string): string | undefined {
+  let name = preparedNames.get(text);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) {
+    name = `esbench_${preparedNames.size + 1}`;
+    preparedNames.set(text, name);
+  }
+  return name;
 }
 
 export interface Session {
@@ -62,7 +82,8 @@ export interface PoolStats {
 
 const now = () => performance.now();
 
-function abandoned(timing: Timing | undefined): void {
+/** Throws CLIENT_CLOSED_REQUEST when the request's client went away. */
+export function abandoned(timing: Timing | undefined): void {
   if (timing?.signal?.aborted) throw new EsbenchError('CLIENT_CLOSED_REQUEST', 'the client went away; the request was not continued');
 }
 
@@ -107,6 +128,10 @@ export class DbPool {
       maxLifetimeSeconds: Math.ceil(config.maxLifetimeMs / 1000),
       connectionTimeoutMillis: config.acquireTimeoutMs,
       statement_timeout: config.statementTimeoutMs || undefined,
+      // A held-lock command keeps its transaction open across one service round trip; a service
+      // that stalls there (paused, partitioned) must not keep its boundary locked for longer than
+      // a statement may run: the server ends such a session and so releases its locks.
+      idle_in_transaction_session_timeout: config.statementTimeoutMs || undefined,
       query_timeout: config.statementTimeoutMs ? config.statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS : undefined,
       application_name: `esbench_${name}_pool`,
       // Lets pipelinedTransaction send a whole transaction in one write. Statements awaited one by
@@ -204,8 +229,10 @@ export class DbPool {
       stream.cork();
       let sent: Array<Promise<pg.QueryResult>>;
       try {
-        sent = statements.map((st) =>
-          client.query(tagSql(st.name, st.text), st.values).then(
+        sent = statements.map((st) => {
+          const text = tagSql(st.name, st.text);
+          const name = st.prepare ? preparedName(text) : undefined;
+          return client.query(name === undefined ? { text, values: st.values } : { name, text, values: st.values }).then(
             (r) => {
               settle(st.name, true);
               return r;
@@ -215,8 +242,8 @@ export class DbPool {
               markBroken(e);
               throw e;
             },
-          ),
-        );
+          );
+        });
       } finally {
         stream.uncork();
       }

@@ -3,6 +3,9 @@
  *
  *  - `safe` (default): advisory locks keyed by the boundary and by what is written (lock-keys.ts),
  *    then check + insert in one statement, in one short READ COMMITTED transaction.
+ *    With `locking: 'held'` a command's read and append share one transaction instead
+ *    (`decideAndAppend`): the boundary's locks are held from the read to the append, so the
+ *    append needs no check (README, "Cost per command").
  *  - `baseline`: the study's statement shape (MAX over the filter in a CTE compared with the
  *    expected version, then INSERT ... SELECT), READ COMMITTED, no lock. Two racing appends on
  *    the same boundary can both succeed; kept so the study can measure what safety costs.
@@ -24,11 +27,12 @@
  * fewer commands and 11x more commands out of retries. Advisory locks make only overlapping
  * boundaries wait, and the only retries left are real conflicts.
  */
-import { ConcurrencyConflict } from '../core/errors.ts';
-import type { AppendStrategyName } from '../core/config.ts';
-import type { DbPool, Statement, Timing } from './db-pool.ts';
-import { compileFilter, type Filter, type JsonObject } from './filter.ts';
-import { appendLocks, readLocks, type LockSet, type NewEvent } from './lock-keys.ts';
+import { ConcurrencyConflict, EsbenchError, isEsbenchError } from '../core/errors.ts';
+import type { AppendStrategyName, LockingMode } from '../core/config.ts';
+import { abandoned, type DbPool, type Session, type Statement, type Timing } from './db-pool.ts';
+import { compileFilter, type BoundaryIndex, type Filter, type FilterItem, type JsonObject, type JsonValue } from './filter.ts';
+import { appendLocks, heldLocks, readLocks, uncovered, type LockSet, type NewEvent } from './lock-keys.ts';
+import type { SnapshotKey } from './snapshot-store.ts';
 
 export type { NewEvent } from './lock-keys.ts';
 
@@ -82,6 +86,25 @@ export const SQL = {
     )
     SELECT (SELECT sequence_number FROM newer) AS newer,
            ARRAY(SELECT sequence_number FROM ins ORDER BY sequence_number) AS inserted`,
+  /** Held locks (`locking: 'held'`): nothing to check, the boundary cannot change until COMMIT. */
+  appendHeld: `INSERT INTO events (event_type, payload, metadata)
+      SELECT t, p, m FROM unnest($1::text[], $2::jsonb[], $3::jsonb[]) AS x(t, p, m)
+      RETURNING sequence_number`,
+  /**
+   * A decision's read in one statement (one snapshot): the entities' snapshots ($1/$2: keys, one
+   * per item, '' for none) and the boundary's events after them. Snapshot rows come first with
+   * `snap` = their item's 1-based index; event rows have `snap` = 0. One statement, so the
+   * versions the events are read after are exactly the snapshots returned (a snapshot written in
+   * between two statements would otherwise hide the events between the two versions).
+   */
+  decisionRead: (where: string) => `WITH snap AS MATERIALIZED (
+      SELECT k.i, s.sequence_number, s.snapshot_data
+        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(projection_type, filter_hash, i)
+        JOIN snapshots s ON s.projection_type = k.projection_type AND s.filter_hash = k.filter_hash
+    )
+    SELECT i::int AS snap, sequence_number, NULL::timestamptz AS occurred_at, NULL::text AS event_type, snapshot_data AS payload, NULL::jsonb AS metadata FROM snap
+    UNION ALL
+    SELECT 0, sequence_number, occurred_at, event_type, payload, metadata FROM events WHERE ${where}`,
   /** The study's shape: MAX over the whole boundary in a CTE, compared with the expected version. */
   appendBaseline: (where: string) => `WITH context AS (
       SELECT COALESCE(MAX(sequence_number), 0) AS max_seq FROM events WHERE ${where}
@@ -109,9 +132,35 @@ function eventArrays(events: readonly NewEvent[]): [string[], string[], string[]
   return [events.map((e) => e.type), events.map((e) => JSON.stringify(e.payload)), events.map((e) => JSON.stringify(e.metadata ?? {}))];
 }
 
-/** The statement that takes `locks` (none when the set is empty). */
-function lockStatements(locks: LockSet): Statement[] {
-  return locks.keys.length > 0 ? [{ name: 'lock_keys', text: SQL.lockKeys, values: [locks.keys, locks.exclusive] }] : [];
+const BEGIN_STATEMENT: Statement = { name: 'begin', text: 'BEGIN' };
+const COMMIT_STATEMENT: Statement = { name: 'commit', text: 'COMMIT' };
+
+/** What a decision reads: the boundary's items, each after its entity's snapshot when it has one. */
+export interface DecisionRead {
+  items: readonly FilterItem[];
+  /** Per item: the snapshot to start from (undefined: read the item from the beginning). */
+  snapshots?: ReadonlyArray<SnapshotKey | undefined>;
+}
+
+export interface DecisionReadResult {
+  /** The boundary's events after each item's snapshot, in sequence order. */
+  events: StoredEvent[];
+  /** Per item: its snapshot (state and the version it is valid at), if one was found. */
+  snapshots: Array<{ sequenceNumber: number; state: JsonValue } | undefined>;
+}
+
+/** Reads inside a held-lock transaction (its locks already cover them). */
+export interface LockedReader {
+  query(filter: Filter): Promise<QueryResult>;
+}
+
+export interface StoreOptions {
+  strategy?: AppendStrategyName;
+  /** 'held': one transaction per decision holds the boundary's locks from read to append. */
+  locking?: LockingMode;
+  index?: BoundaryIndex;
+  /** Named prepared statements (parsed once per connection and statement shape). */
+  prepared?: boolean;
 }
 
 export interface QueryOptions {
@@ -124,23 +173,152 @@ export interface QueryOptions {
 }
 
 export class EventStore {
+  readonly strategy: AppendStrategyName;
+  readonly locking: LockingMode;
+  readonly index: BoundaryIndex;
+  readonly prepared: boolean;
+
   constructor(
     readonly primary: DbPool,
-    readonly strategy: AppendStrategyName = 'safe',
-  ) {}
+    options: AppendStrategyName | StoreOptions = {},
+  ) {
+    const o = typeof options === 'string' ? { strategy: options } : options;
+    this.strategy = o.strategy ?? 'safe';
+    this.locking = o.locking ?? 'check';
+    this.index = o.index ?? 'gin';
+    this.prepared = o.prepared ?? false;
+  }
+
+  /**
+   * A statement, prepared when `prepared` is on and its plan does not hinge on a value
+   * (`valueMatters`): the checked append's scan and a GIN boundary read's `sequence_number > N`
+   * stay unnamed, so each is planned for its values (a generic plan turned the check into a
+   * backward primary-key scan: pgbench 370 → 177 tps).
+   */
+  private statement(name: string, text: string, values: unknown[], valueMatters = false): Statement {
+    return this.prepared && !valueMatters ? { name, text, values, prepare: true } : { name, text, values };
+  }
 
   /** Query on `pool` (the primary unless a read model passes the replica's). */
   async query(filter: Filter, options: QueryOptions = {}, pool: DbPool = this.primary): Promise<QueryResult> {
-    const { where, params } = compileFilter(filter);
-    const query: Statement = { name: 'query', text: SQL.query(where), values: params };
+    const { where, params } = compileFilter(filter, 1, { index: this.index });
+    const query = this.statement('query', SQL.query(where), params, this.index === 'gin');
     const consistent = (options.consistent ?? pool === this.primary) && this.strategy === 'safe';
     // Consistent: BEGIN, lock, query, COMMIT in one round trip. The query's snapshot is still taken
     // after the locks are granted: the server runs pipelined statements one after the other.
     const rows = consistent
-      ? ((await pool.pipelinedTransaction([...lockStatements(readLocks(filter)), query], options.timing)).at(-1)?.rows as EventRow[])
-      : (await pool.query<EventRow>(query.name, query.text, query.values, options.timing)).rows;
+      ? ((await pool.pipelinedTransaction([...this.lockStatements(readLocks(filter)), query], options.timing)).at(-1)?.rows as EventRow[])
+      : (await pool.withSession((s) => s.pipeline([query]), options.timing))[0]!.rows as EventRow[];
     const events = rows.map(toEvent);
     return { events, version: events.at(-1)?.sequenceNumber ?? 0 };
+  }
+
+  /** The statement that takes `locks` (none when the set is empty). */
+  private lockStatements(locks: LockSet): Statement[] {
+    return locks.keys.length > 0 ? [this.statement('lock_keys', SQL.lockKeys, [locks.keys, locks.exclusive])] : [];
+  }
+
+  /** The decision read's statement: snapshot keys first, then the items' filter after them. */
+  private decisionStatement(read: DecisionRead): Statement {
+    const keys = read.items.map((_, i) => read.snapshots?.[i]);
+    // Items with a snapshot key start after the version of the snapshot found in the same statement.
+    const afterSql = keys.map((k, i) => (k ? `COALESCE((SELECT sequence_number FROM snap WHERE i = ${i + 1}), 0)` : undefined));
+    const { where, params } = compileFilter({ items: [...read.items] }, 3, { index: this.index, afterSql });
+    return this.statement('decision_read', SQL.decisionRead(where), [keys.map((k) => k?.projection ?? ''), keys.map((k) => k?.filterHash ?? ''), ...params]);
+  }
+
+  private static decisionResult(rows: Array<EventRow & { snap: number }>, items: number): DecisionReadResult {
+    const snapshots: DecisionReadResult['snapshots'] = Array.from({ length: items }, () => undefined);
+    const events: StoredEvent[] = [];
+    for (const r of rows) {
+      if (r.snap > 0) snapshots[r.snap - 1] = { sequenceNumber: Number(r.sequence_number), state: r.payload };
+      else events.push(toEvent(r));
+    }
+    events.sort((a, b) => a.sequenceNumber - b.sequenceNumber);
+    return { events, snapshots };
+  }
+
+  /**
+   * One decision in one transaction (`locking: 'held'`, safe strategy): BEGIN, the boundary's locks
+   * (heldLocks) and the decision read in the first round trip; `decide` on the result (it may read
+   * more under the same locks, or throw a rejection: ROLLBACK); then the unchecked insert and
+   * COMMIT in the second. Acknowledged only after COMMIT answered. Events whose lock keys the held
+   * set does not cover (not the library's) take their extra keys before the insert; a deadlock
+   * that this may cause is reported as a ConcurrencyConflict, so the caller retries.
+   */
+  async decideAndAppend(
+    filter: Filter,
+    read: DecisionRead,
+    decide: (result: DecisionReadResult, reader: LockedReader) => Promise<readonly NewEvent[]> | readonly NewEvent[],
+    timing?: Timing,
+  ): Promise<AppendResult & { read: DecisionReadResult }> {
+    const held = heldLocks(filter);
+    return this.primary.withSession(async (s) => {
+      const results = await this.inTransaction(s, [...this.lockStatements(held), this.decisionStatement(read)]);
+      const result = EventStore.decisionResult(results.at(-1)!.rows as Array<EventRow & { snap: number }>, read.items.length);
+      let done = false;
+      try {
+        const reader = this.lockedReader(s);
+        const events = await decide(result, reader);
+        // The client went away while the read waited (e.g. on a lock): roll back, append nothing.
+        abandoned(timing);
+        const extra = uncovered(held, appendLocks(filter, events));
+        const out = await s.pipeline([...this.lockStatements(extra), this.statement('append', SQL.appendHeld, eventArrays(events)), COMMIT_STATEMENT]);
+        done = true;
+        // Defensive: every failure above throws; a COMMIT that answers ROLLBACK committed nothing.
+        if (out.at(-1)?.command !== 'COMMIT') throw new EsbenchError('INTERNAL', 'the transaction was rolled back');
+        const sequenceNumbers = (out.at(-2)!.rows as Array<{ sequence_number: string }>).map((r) => Number(r.sequence_number)).sort((a, b) => a - b);
+        return { sequenceNumbers, version: sequenceNumbers.at(-1) ?? 0, read: result };
+      } catch (e) {
+        if (!done) await s.query('rollback', 'ROLLBACK').catch(() => {});
+        // 40P01: extra keys taken after the held ones deadlocked with another transaction; retryable.
+        if (isEsbenchError(e) && (e.cause as { code?: string } | undefined)?.code === '40P01') throw new ConcurrencyConflict(0, -1);
+        throw e;
+      }
+    }, timing);
+  }
+
+  /**
+   * The decision read in a held-lock transaction that is rolled back after `use` (which may read
+   * more under the same locks): what a decision would see, without appending (equivalence tests).
+   */
+  async decisionRead<T>(
+    filter: Filter,
+    read: DecisionRead,
+    use: (result: DecisionReadResult, reader: LockedReader) => Promise<T> | T,
+    timing?: Timing,
+  ): Promise<T> {
+    const held = heldLocks(filter);
+    return this.primary.withSession(async (s) => {
+      try {
+        const results = await this.inTransaction(s, [...this.lockStatements(held), this.decisionStatement(read)]);
+        return await use(EventStore.decisionResult(results.at(-1)!.rows as Array<EventRow & { snap: number }>, read.items.length), this.lockedReader(s));
+      } finally {
+        await s.query('rollback', 'ROLLBACK').catch(() => {});
+      }
+    }, timing);
+  }
+
+  /** Plain boundary reads on a session that already holds the locks. */
+  private lockedReader(s: Session): LockedReader {
+    return {
+      query: async (f) => {
+        const { where, params } = compileFilter(f, 1, { index: this.index });
+        const rows = (await s.pipeline([this.statement('query', SQL.query(where), params, this.index === 'gin')]))[0]!.rows as EventRow[];
+        const events = rows.map(toEvent);
+        return { events, version: events.at(-1)?.sequenceNumber ?? 0 };
+      },
+    };
+  }
+
+  /** BEGIN + statements in one round trip, leaving the transaction open; returns the statements' results. */
+  private async inTransaction(s: Session, statements: Statement[]): Promise<Array<{ rows: unknown[] }>> {
+    try {
+      return (await s.pipeline([BEGIN_STATEMENT, ...statements])).slice(1);
+    } catch (e) {
+      await s.query('rollback', 'ROLLBACK').catch(() => {});
+      throw e;
+    }
   }
 
   /** Appends atomically if no event matching `condition.filter` is newer than `expectedVersion`. */
@@ -149,10 +327,10 @@ export class EventStore {
   }
 
   private async safeAppend(events: readonly NewEvent[], condition: AppendCondition, timing?: Timing): Promise<AppendResult> {
-    const { where, params } = compileFilter(condition.filter, 5);
-    const append: Statement = { name: 'append', text: SQL.appendChecked(where), values: [...eventArrays(events), condition.expectedVersion, ...params] };
+    const { where, params } = compileFilter(condition.filter, 5, { index: this.index });
+    const append = this.statement('append', SQL.appendChecked(where), [...eventArrays(events), condition.expectedVersion, ...params], true);
     // BEGIN, lock, check + insert, COMMIT in one round trip; acknowledged only after COMMIT answered.
-    const results = await this.primary.pipelinedTransaction([...lockStatements(appendLocks(condition.filter, events)), append], timing);
+    const results = await this.primary.pipelinedTransaction([...this.lockStatements(appendLocks(condition.filter, events)), append], timing);
     const row = results.at(-1)?.rows[0] as { newer: string | null; inserted: string[] } | undefined;
     if (!row || row.newer !== null) throw new ConcurrencyConflict(condition.expectedVersion, Number(row?.newer ?? -1));
     const sequenceNumbers = row.inserted.map(Number);
@@ -160,7 +338,7 @@ export class EventStore {
   }
 
   private async baselineAppend(events: readonly NewEvent[], condition: AppendCondition, timing?: Timing): Promise<AppendResult> {
-    const { where, params } = compileFilter(condition.filter, 5);
+    const { where, params } = compileFilter(condition.filter, 5, { index: this.index });
     const r = await this.primary.query<{ max_seq: string; inserted: string[] }>(
       'append_baseline',
       SQL.appendBaseline(where),

@@ -40,8 +40,19 @@ export interface NewEvent {
   metadata?: JsonObject;
 }
 
+/** Keys already hashed: a command's keys repeat (a library has ~1,100 entities), SHA-256 need not. */
+const keyCache = new Map<string, string>();
+const KEY_CACHE_MAX = 100_000;
+
 function key(text: string): string {
-  return createHash('sha256').update(`esbench:v1:${text}`).digest().readBigInt64BE(0).toString();
+  let k = keyCache.get(text);
+  if (k === undefined) {
+    k = createHash('sha256').update(`esbench:v1:${text}`).digest().readBigInt64BE(0).toString();
+    // Bounded: arbitrary filters on the generic routes must not grow it without end.
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+    keyCache.set(text, k);
+  }
+  return k;
 }
 
 const isScalar = (v: JsonValue | undefined): v is string | number | boolean | null =>
@@ -121,5 +132,33 @@ export function appendLocks(filter: Filter, events: readonly NewEvent[]): LockSe
   const b = new LockBuilder();
   addReadKeys(b, filter);
   addWriteKeys(b, events);
+  return b.build();
+}
+
+/**
+ * Locks held from a boundary's read to its append, in one transaction (`locking: 'held'`): the
+ * read keys of `filter` taken EXCLUSIVE (what the append will write to this boundary takes them
+ * so anyway; taking them shared first and upgrading later could deadlock two commands), plus
+ * SHARED type keys of every type the boundary reads (the type keys an event written to it takes).
+ * While they are held no event matching `filter` can be written by anyone else, so the read stays
+ * complete up to the append and the append needs no check.
+ */
+export function heldLocks(filter: Filter): LockSet {
+  const b = new LockBuilder();
+  const read = readLocks(filter);
+  read.keys.forEach((k) => b.add(k, true));
+  for (const item of filter.items) for (const t of item.types) b.add(typeKey(t), false);
+  return b.build();
+}
+
+/** Keys of `needed` that `held` does not hold in a mode at least as strong (empty: covered). */
+export function uncovered(held: LockSet, needed: LockSet): LockSet {
+  const modes = new Map(held.keys.map((k, i) => [k, held.exclusive[i] ?? false]));
+  const b = new LockBuilder();
+  needed.keys.forEach((k, i) => {
+    const want = needed.exclusive[i] ?? false;
+    const have = modes.get(k);
+    if (have === undefined || (want && !have)) b.add(k, want);
+  });
   return b.build();
 }

@@ -12,10 +12,11 @@ import { printRun } from '../../report/run-printer.ts';
 import { runTrial, type TrialConfig } from '../../tuner/trial.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
+import { addPerfFlags, perfInput, type PerfFlags } from '../perf-flags.ts';
 import { prepareCluster } from '../prepare.ts';
 import { seedInterruptibly } from './seed.ts';
 
-interface RunFlags extends GlobalFlags, PoolFlags {
+interface RunFlags extends GlobalFlags, PoolFlags, PerfFlags {
   rate: string;
   duration: string;
   warmup: string;
@@ -53,7 +54,7 @@ function readWorkloadFile(file: string | undefined): unknown {
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  addPoolFlags(
+  addPerfFlags(addPoolFlags(
     addClusterFlags(
       program
         .command('run')
@@ -79,7 +80,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option('--results <dir>', 'results directory', 'results')
         .option('--json', 'print the saved run.json instead of the summary'),
     ),
-  ).action(async (flags: RunFlags) => {
+  )).action(async (flags: RunFlags) => {
     // Everything is validated before anything starts.
     const engine = oneOf(flags.engine, ['paced', 'autocannon'] as const, '--engine');
     const rate = engine === 'autocannon' && flags.rate === '0' ? 0 : parsePositiveNumber(flags.rate, '--rate');
@@ -95,7 +96,7 @@ export function register(program: Command, ctx: CliContext): void {
       ...(flags.readers !== undefined ? { readers: parsePositiveInt(flags.readers, '--readers') } : {}),
     });
     const seedEvents = flags.seedEvents === undefined ? undefined : parsePositiveInt(flags.seedEvents, '--seed-events', { max: 100_000_000 });
-    const config = configFor(ctx, mergeDeep(clusterInput(flags), poolInput(flags)));
+    const config = configFor(ctx, mergeDeep(mergeDeep(clusterInput(flags), poolInput(flags)), perfInput(flags)));
     const trial: TrialConfig = {
       engine,
       rate,

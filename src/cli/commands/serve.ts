@@ -7,9 +7,10 @@ import { startServer, type RunningServer } from '../../service/server.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
 import { defaultConfig, mergeDeep, resolveConfig, type Config, type ConfigInput } from '../../core/config.ts';
+import { addPerfFlags, perfInput, type PerfFlags } from '../perf-flags.ts';
 import { prepareCluster } from '../prepare.ts';
 
-interface ServeFlags extends GlobalFlags, PoolFlags {
+interface ServeFlags extends GlobalFlags, PoolFlags, PerfFlags {
   host: string;
   port: string;
   readyJson?: boolean;
@@ -60,18 +61,18 @@ export function readConfigFile(file: string, cwd: string): Readonly<Config> {
 const CONFIG_FLAGS = [
   'host', 'port', 'dataDir', 'primaryUrl', 'replicaUrl', 'runAs', 'pgBin', 'tuningDir', 'poolMax', 'poolMin', 'poolIdleTimeout',
   'poolMaxLifetime', 'poolAcquireTimeout', 'statementTimeout', 'replicaPoolMax', 'replicaPoolMin', 'appendStrategy', 'readFrom',
-  'replicaFallback', 'decisions', 'snapshotThreshold', 'ginFastupdate',
+  'replicaFallback', 'decisions', 'snapshotThreshold', 'ginFastupdate', 'locking', 'boundaryIndex', 'preparedStatements',
 ] as const;
 
 export function serviceFlags(cmd: Command): Command {
-  return addPoolFlags(addClusterFlags(cmd))
+  return addPerfFlags(addPoolFlags(addClusterFlags(cmd)))
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port (0 = any free port)', '8080');
 }
 
 export function serviceConfig(ctx: CliContext, flags: ServeFlags) {
   const port = parsePositiveInt(flags.port, '--port', { min: 0, max: 65535 });
-  return configFor(ctx, mergeDeep(mergeDeep(clusterInput(flags), poolInput(flags)), { service: { host: flags.host, port } }));
+  return configFor(ctx, mergeDeep(mergeDeep(mergeDeep(clusterInput(flags), poolInput(flags)), perfInput(flags)), { service: { host: flags.host, port } }));
 }
 
 /**
