@@ -10,7 +10,11 @@
  *   `fastupdate=off` from the GIN indexes, back to PostgreSQL's default `on`), seed 003's primary and
  *   replica autovacuum plus the per-table settings on events, memory swapped to 4 GB / 6 GB. The
  *   append and the decisions are the study's (it never changed them).
- * - `esbench` is `tuned` with esbench's own append (advisory locks) and snapshot decisions.
+ * - `esbench` is `tuned` with esbench's own append (advisory locks) and snapshot decisions, and its
+ *   command path (issue 15): one transaction holding the boundary's locks, btree boundary indexes
+ *   on (key, sequence_number), named prepared statements. The study's configurations pin the study's
+ *   command path (checked append, GIN-only reads, unnamed statements) explicitly, since esbench's
+ *   defaults are no longer the study's.
  *
  * Memory is scaled to this machine: the study's nodes had 10 GB together, so 7 GB becomes 70 % of
  * this machine's RAM, and seed 002's rules (src/tuner/memory-sizing.ts) size that node's
@@ -30,11 +34,11 @@ export type StudySettingsPlan = DbSettingsPlan;
 export type ConfigurationName = 'original' | 'tuned' | 'esbench';
 export const CONFIGURATION_NAMES: readonly ConfigurationName[] = ['original', 'tuned', 'esbench'];
 
-export type StudyFactor = 'pool-min' | 'gin-fastupdate' | 'autovacuum' | 'memory' | 'append-strategy' | 'decisions';
+export type StudyFactor = 'pool-min' | 'gin-fastupdate' | 'autovacuum' | 'memory' | 'append-strategy' | 'decisions' | 'command-path';
 /** The factors seed 003 changed (original → tuned). */
 export const STUDY_FACTORS: readonly StudyFactor[] = ['pool-min', 'gin-fastupdate', 'autovacuum', 'memory'];
 /** What esbench changes on top of tuned. */
-export const ESBENCH_FACTORS: readonly StudyFactor[] = ['append-strategy', 'decisions'];
+export const ESBENCH_FACTORS: readonly StudyFactor[] = ['append-strategy', 'decisions', 'command-path'];
 
 /** The value of every factor, as text (what reports show). */
 export type FactorValues = Readonly<Record<StudyFactor, string>>;
@@ -46,6 +50,7 @@ export const ORIGINAL_VALUES: FactorValues = Object.freeze({
   memory: 'primary-7GB/replica-3GB',
   'append-strategy': 'baseline',
   decisions: 'full',
+  'command-path': 'study',
 });
 export const TUNED_VALUES: FactorValues = Object.freeze({
   ...ORIGINAL_VALUES,
@@ -54,7 +59,7 @@ export const TUNED_VALUES: FactorValues = Object.freeze({
   autovacuum: 'seed-003',
   memory: 'primary-4GB/replica-6GB',
 });
-export const ESBENCH_VALUES: FactorValues = Object.freeze({ ...TUNED_VALUES, 'append-strategy': 'safe', decisions: 'snapshot' });
+export const ESBENCH_VALUES: FactorValues = Object.freeze({ ...TUNED_VALUES, 'append-strategy': 'safe', decisions: 'snapshot', 'command-path': 'esbench' });
 
 /** pgxpool MaxConns of both pools, in every configuration (the study never changed it). */
 export const STUDY_POOL_MAX = 60;
@@ -177,6 +182,11 @@ function configOf(values: FactorValues): ConfigInput {
     service: {
       appendStrategy: values['append-strategy'] === 'safe' ? 'safe' : 'baseline',
       decisions: values.decisions === 'snapshot' ? 'snapshot' : 'full',
+      // 'study': a checked append, reads through the GIN indexes only, every statement unnamed (the
+      // study's path); 'esbench': the levers issue 15 measured (README "Cost per command").
+      ...(values['command-path'] === 'esbench'
+        ? { locking: 'held', boundaryIndex: 'btree', preparedStatements: true }
+        : { locking: 'check', boundaryIndex: 'gin', preparedStatements: false }),
     },
   };
 }
@@ -205,6 +215,7 @@ const FACTOR_TEXT: Readonly<Record<StudyFactor, string>> = {
   memory: 'memory split',
   'append-strategy': 'append',
   decisions: 'decisions',
+  'command-path': 'command path',
 };
 
 export function describeFactor(factor: StudyFactor, from: string, to: string): string {
@@ -216,7 +227,7 @@ export function configurations(machineRamBytes: number): Record<ConfigurationNam
   return {
     original: level('original', 'configuration', 'original', null, ORIGINAL_VALUES, machineRamBytes, 'the study before seed 003'),
     tuned: level('tuned', 'configuration', 'tuned', 'original', TUNED_VALUES, machineRamBytes, 'where seed 003 ended'),
-    esbench: level('esbench', 'configuration', 'esbench', 'tuned', ESBENCH_VALUES, machineRamBytes, "tuned + esbench's safe append and snapshot decisions"),
+    esbench: level('esbench', 'configuration', 'esbench', 'tuned', ESBENCH_VALUES, machineRamBytes, "tuned + esbench's safe append, snapshot decisions and command path"),
   };
 }
 

@@ -541,8 +541,9 @@ export function judge(e: StudyEvidence): Verdict[] {
   const memory = compare(e, 'original', 'original+memory', 'client mean latency', mean);
   const append = compare(e, 'tuned', 'tuned+append-strategy', 'client mean latency', mean);
   const decisions = compare(e, 'tuned', 'tuned+decisions', 'client mean latency', mean);
+  const commandPath = compare(e, 'tuned', 'tuned+command-path', 'client mean latency', mean);
   const esbench = compare(e, 'tuned', 'esbench', 'client mean latency', mean);
-  correct([poolMin, fastupdate, memory, append, decisions, esbench]);
+  correct([poolMin, fastupdate, memory, append, decisions, commandPath, esbench]);
   const studyHigh = e.studyRates.high;
   const verdicts: Verdict[] = [
     noPeriodicSpikes(e),
@@ -562,6 +563,7 @@ export function judge(e: StudyEvidence): Verdict[] {
     memoryClaim(e, memory),
     noWorseClaim(e, 'esbench-safe-append', "esbench's race-free append costs no practical latency over the study's unlocked one (tuned vs tuned with the safe append)", append, 'missing runs of tuned or tuned+append-strategy'),
     esbenchClaim(e, 'esbench-snapshots', 'Snapshot decisions are faster than re-folding the whole boundary (tuned vs tuned with snapshots)', decisions, 'missing runs of tuned or tuned+decisions'),
+    esbenchClaim(e, 'esbench-command-path', "esbench's command path (btree boundary indexes, prepared statements, locks held from read to append) is faster than the study's (tuned vs tuned with it)", commandPath, 'missing runs of tuned or tuned+command-path'),
     esbenchClaim(e, 'esbench-vs-tuned', "esbench's configuration is faster than seed 003's (tuned vs esbench)", esbench, 'missing runs of tuned or esbench'),
   );
   return verdicts;
@@ -581,5 +583,6 @@ export const VERDICT_IDS = [
   'claim-memory-split',
   'esbench-safe-append',
   'esbench-snapshots',
+  'esbench-command-path',
   'esbench-vs-tuned',
 ] as const;

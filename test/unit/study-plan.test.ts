@@ -34,10 +34,12 @@ describe('study configurations match seed 003', () => {
     expect(c.esbench.config.pools).toEqual(c.tuned.config.pools);
   });
 
-  it("append and decisions: the study's in original and tuned, esbench's own in esbench", () => {
-    expect(c.original.config.service).toEqual({ appendStrategy: 'baseline', decisions: 'full' });
-    expect(c.tuned.config.service).toEqual({ appendStrategy: 'baseline', decisions: 'full' });
-    expect(c.esbench.config.service).toEqual({ appendStrategy: 'safe', decisions: 'snapshot' });
+  it("append, decisions and command path: the study's in original and tuned, esbench's own in esbench", () => {
+    // The study's command path is pinned explicitly: esbench's defaults (held / btree / prepared) are not the study's.
+    const study = { appendStrategy: 'baseline', decisions: 'full', locking: 'check', boundaryIndex: 'gin', preparedStatements: false };
+    expect(c.original.config.service).toEqual(study);
+    expect(c.tuned.config.service).toEqual(study);
+    expect(c.esbench.config.service).toEqual({ appendStrategy: 'safe', decisions: 'snapshot', locking: 'held', boundaryIndex: 'btree', preparedStatements: true });
   });
 
   it("autovacuum: PostgreSQL's defaults before, seed 003's primary / replica / per-table settings after", () => {
