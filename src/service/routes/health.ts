@@ -3,7 +3,7 @@
  * app's own Registry.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-services.ts';
 
 interface NodeHealth {
   up: boolean;
