@@ -11,7 +11,7 @@ import { EventStore } from '../store/event-store.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
 import type { ReadModelOptions } from '../domain/read-models.ts';
 import { frameworkErrorOptions, hostileJson, installErrorHandling } from './error-handler.ts';
-import { createMetrics, type ServiceMetrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLibraryRoutes } from './routes/library.ts';
