@@ -1,7 +1,7 @@
 /** The CPU section of a run or soak summary (figures from observe/cpu-meter.ts). */
+import { fixed as f } from '../core/format.ts';
 import type { CpuWindow } from '../observe/cpu-meter.ts';
 
-const f = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
 
 export function printCpuWindow(cpu: CpuWindow | null): string[] {
   if (!cpu) return ['', 'CPU: not measured (the measured window never started)'];

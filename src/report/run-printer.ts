@@ -1,11 +1,12 @@
 /** The terminal summary of a run: every figure labelled with what it measures and where. */
+import { fixed, fractionPercent } from '../core/format.ts';
 import { printCpuWindow } from './cpu-printer.ts';
 import type { SloVerdict } from '../analysis/slo.ts';
 import type { SplitRow } from '../analysis/split.ts';
 import type { TrialResult } from '../tuner/trial.ts';
 
-const ms = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
-const pct = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(d)}%`);
+const ms = (v: number | null | undefined, d = 2): string => fixed(v, d);
+const pct = fractionPercent;
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
