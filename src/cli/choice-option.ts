@@ -6,7 +6,12 @@
 import { Option } from 'commander';
 import { EsbenchError } from '../core/errors.ts';
 
-export function choiceOption<T extends string>(flags: string, description: string, choices: readonly T[], defaultValue?: T): Option {
+export function choiceOption<T extends string>(
+  flags: string,
+  description: string,
+  choices: readonly T[],
+  defaultValue?: T,
+): Option {
   const option = new Option(flags, description).choices(choices);
   const name = option.long ?? flags;
   option.argParser((value: string): T => {

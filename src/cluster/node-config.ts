@@ -13,7 +13,12 @@ export const SUPERUSER = 'postgres';
 export const REPLICATION_SLOT = 'esbench_replica';
 
 /** trust only on loopback TCP; no unix socket, no other host. */
-export const PG_HBA = ['# esbench embedded cluster: loopback only', 'host all all 127.0.0.1/32 trust', 'host replication all 127.0.0.1/32 trust', ''].join('\n');
+export const PG_HBA = [
+  '# esbench embedded cluster: loopback only',
+  'host all all 127.0.0.1/32 trust',
+  'host replication all 127.0.0.1/32 trust',
+  '',
+].join('\n');
 
 export function baseSettings(node: NodeName, port: number, primaryPort: number): string {
   const lines = [
@@ -35,14 +40,21 @@ export function baseSettings(node: NodeName, port: number, primaryPort: number):
     'log_checkpoints = on',
   ];
   if (node === 'replica') {
-    lines.push(`primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=${SUPERUSER} application_name=${APPLICATION_NAMES.walReceiver}'`);
+    lines.push(
+      `primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=${SUPERUSER} application_name=${APPLICATION_NAMES.walReceiver}'`,
+    );
     lines.push(`primary_slot_name = '${REPLICATION_SLOT}'`);
   }
   return `${lines.join('\n')}\n`;
 }
 
 /** Writes tuning.conf and esbench.conf into `dir` and includes them from its postgresql.conf (once). */
-export function writeNodeSettings(dir: string, node: NodeName, tuningDir: string, ports: Record<NodeName, number>): void {
+export function writeNodeSettings(
+  dir: string,
+  node: NodeName,
+  tuningDir: string,
+  ports: Record<NodeName, number>,
+): void {
   const tuningSource = path.join(tuningDir, `${node}.conf`);
   const tuning = fs.existsSync(tuningSource) ? fs.readFileSync(tuningSource, 'utf8') : `# no ${tuningSource}\n`;
   fs.writeFileSync(path.join(dir, 'tuning.conf'), `# Copied from ${tuningSource} at start.\n${tuning}`);

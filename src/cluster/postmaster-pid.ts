@@ -62,5 +62,7 @@ export function postmasterPid(dataDir: string): number | null {
  */
 export function orphanedBackends(dataDir: string): number[] {
   if (postmasterPid(dataDir) !== null) return [];
-  return listPids().filter((pid) => pid !== process.pid && attachedTo(pid, dataDir) === true && isPostgres(pid) && !isZombie(pid));
+  return listPids().filter(
+    (pid) => pid !== process.pid && attachedTo(pid, dataDir) === true && isPostgres(pid) && !isZombie(pid),
+  );
 }

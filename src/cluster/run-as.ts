@@ -37,7 +37,12 @@ export function runPgProgram(
     child.once('close', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve(output);
-      else reject(new Error(`${program} ${args.join(' ')} exited with ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`));
+      else
+        reject(
+          new Error(
+            `${program} ${args.join(' ')} exited with ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
     });
   });
 }

@@ -35,7 +35,11 @@ export function formatMs(ms: number | null | undefined, digits = 2): string {
 
 /** Milliseconds with two decimals under 10 ms, one above (latencies of single statements). */
 export function shortMs(v: number | null | undefined): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? '-' : v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ms`;
+  return v === null || v === undefined || !Number.isFinite(v)
+    ? '-'
+    : v < 10
+      ? `${v.toFixed(2)} ms`
+      : `${v.toFixed(1)} ms`;
 }
 
 /** Bytes in the largest binary unit that fits, rounded to a whole number of it ('3MB', '512 B'). */

@@ -25,7 +25,11 @@ export async function connectClient(url: string, options: ClientOptions = {}): P
   return client;
 }
 
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>, options: ClientOptions = {}): Promise<T> {
+export async function withClient<T>(
+  url: string,
+  fn: (client: pg.Client) => Promise<T>,
+  options: ClientOptions = {},
+): Promise<T> {
   const client = await connectClient(url, options);
   try {
     return await fn(client);

@@ -25,7 +25,10 @@ export function parseProcStat(line: string): ProcStat | null {
   const close = line.lastIndexOf(')');
   if (close < 0) return null;
   // After ") ": field 3 (state) is rest[0], so field n is rest[n - 3].
-  const rest = line.slice(close + 1).trim().split(/\s+/);
+  const rest = line
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
   const field = (n: number): number => Number(rest[n - 3]);
   const ppid = field(4);
   const utime = field(14);

@@ -33,17 +33,22 @@ export async function seedInterruptibly(
       // A second connection, because the first one is busy with the statement to cancel.
       void session((k) => k.query('SELECT pg_cancel_backend($1)', [pid]), APPLICATION_NAMES.cliCancel).catch(() => {});
     };
-    if (signal.aborted) throw new EsbenchError('INTERRUPTED', 'seeding interrupted before it started; nothing was written');
+    if (signal.aborted)
+      throw new EsbenchError('INTERRUPTED', 'seeding interrupted before it started; nothing was written');
     signal.addEventListener('abort', cancel, { once: true });
     try {
       return { kind: 'done', result: await seedLibrary(c, { ...options, onProgress: hooks.onProgress, signal }) };
     } catch (e) {
       // Stopped by us: the seed's own INTERRUPTED, or the cancelled statement.
-      const stopped = (isEsbenchError(e) && e.code === 'INTERRUPTED') || (e as { code?: string }).code === QUERY_CANCELED;
+      const stopped =
+        (isEsbenchError(e) && e.code === 'INTERRUPTED') || (e as { code?: string }).code === QUERY_CANCELED;
       if (!signal.aborted || !stopped) throw e;
       // The table was empty (or truncated by --reset) before the COPY: any row is the COPY's.
       const rows = Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]?.n ?? 0);
-      if (rows === 0) throw new EsbenchError('INTERRUPTED', 'seeding interrupted; nothing was written (COPY is one transaction)', { cause: e });
+      if (rows === 0)
+        throw new EsbenchError('INTERRUPTED', 'seeding interrupted; nothing was written (COPY is one transaction)', {
+          cause: e,
+        });
       return { kind: 'partial', eventsWritten: rows };
     } finally {
       signal.removeEventListener('abort', cancel);

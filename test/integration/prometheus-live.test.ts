@@ -117,7 +117,11 @@ describe.skipIf(!PROMETHEUS)(
       const config = resolveConfig({ service: { host: '127.0.0.1', port: 0 } }, {});
       server = await startServer(config, base.db.primaryUrl, base.db.replicaUrl);
       const post = (url: string, body: object) =>
-        fetch(`${server.url}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        fetch(`${server.url}${url}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
       await post('/library/commands/register-reader', { readerId: 'reader-1' });
       await post('/library/commands/add-book-copy', { bookId: 'book-1' });
       await post('/library/commands/lend-book-copy', { bookId: 'book-1', readerId: 'reader-1' });
@@ -137,7 +141,10 @@ describe.skipIf(!PROMETHEUS)(
           ['replica', base.db.replicaUrl],
         ] as const) {
           const port = await freePort();
-          const args = [`--web.listen-address=127.0.0.1:${port}`, `--extend.query-path=${path.join(ROOT, 'docker/postgres-exporter/queries.yaml')}`];
+          const args = [
+            `--web.listen-address=127.0.0.1:${port}`,
+            `--extend.query-path=${path.join(ROOT, 'docker/postgres-exporter/queries.yaml')}`,
+          ];
           if (EXPORTER_IS_0_13) args.push('--collector.stat_statements');
           start(EXPORTER, args, { DATA_SOURCE_NAME: `${url}?sslmode=disable` });
           local.set(`exporter-${node}:9187`, `127.0.0.1:${port}`);
@@ -152,7 +159,8 @@ describe.skipIf(!PROMETHEUS)(
       compose.rule_files = [path.join(ROOT, 'prometheus/alerts.yml')];
       for (const job of compose.scrape_configs) {
         delete job.scrape_interval;
-        for (const sc of job.static_configs) sc.targets = sc.targets.flatMap((t) => (local.has(t) ? [local.get(t)!] : []));
+        for (const sc of job.static_configs)
+          sc.targets = sc.targets.flatMap((t) => (local.has(t) ? [local.get(t)!] : []));
       }
       const configFile = path.join(dir, 'prometheus.yml');
       fs.writeFileSync(configFile, stringify(compose));
@@ -217,7 +225,8 @@ describe.skipIf(!PROMETHEUS)(
       while (pending.size > 0 && Date.now() < deadline) {
         for (const [panel, expr] of pending) {
           const a = await query(expr);
-          if (a.status !== 'success') failed.set(panel, `${expr} -> ${a.error}`); // a syntax error will not heal
+          if (a.status !== 'success')
+            failed.set(panel, `${expr} -> ${a.error}`); // a syntax error will not heal
           else if ((a.data?.result.length ?? 0) === 0) continue;
           pending.delete(panel);
         }

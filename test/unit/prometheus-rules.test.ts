@@ -56,7 +56,9 @@ describe.skipIf(!PROMTOOL)(
         tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
       };
       const firing = new Set(
-        tests.tests.flatMap((t) => (t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)),
+        tests.tests.flatMap((t) =>
+          (t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname),
+        ),
       );
       const alerts = rules.groups.flatMap((g) => g.rules.map((r) => r.alert));
       expect(alerts.length).toBeGreaterThan(10);

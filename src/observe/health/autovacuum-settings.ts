@@ -9,7 +9,9 @@ export const autovacuumSettings = defineCheck({
     const settings = await rows(s.primary, '05_autovacuum_settings.sql');
     const triggers = await rows(s.primary, '05_autovacuum_triggers.sql');
     const get = (name: string) => settings.find((r) => r.scope === 'server' && r.name === name)?.value;
-    const perTable = settings.filter((r) => r.scope !== 'server').map((r) => `${String(r.scope).slice(6)}.${String(r.name)}=${String(r.value)}`);
+    const perTable = settings
+      .filter((r) => r.scope !== 'server')
+      .map((r) => `${String(r.scope).slice(6)}.${String(r.name)}=${String(r.value)}`);
     const next = triggers.map(
       (t) =>
         `${String(t.table_name)}: vacuum at ${String(t.vacuum_trigger_dead_rows)} dead (now ${String(t.n_dead_tup ?? 0)}) or ${String(t.vacuum_trigger_inserted_rows)} inserted (now ${String(t.n_ins_since_vacuum ?? 0)}), analyze at ${String(t.analyze_trigger_changed_rows)} changed (now ${String(t.n_mod_since_analyze ?? 0)})`,

@@ -15,7 +15,9 @@ export const bloat = defineCheck({
     } catch (e) {
       // pgstattuple missing or not permitted: fall back to what the statistics can say.
       source = '06_bloat_estimate.sql';
-      notes.push(`pgstattuple unavailable (${(e as Error).message}): dead share from statistics only, free space unknown`);
+      notes.push(
+        `pgstattuple unavailable (${(e as Error).message}): dead share from statistics only, free space unknown`,
+      );
       r = await rows(s.primary, source);
     }
     const sources = [source];
@@ -23,7 +25,9 @@ export const bloat = defineCheck({
       const gin = await rows(s.primary, '06_gin_pending.sql');
       sources.push('06_gin_pending.sql');
       for (const g of gin) {
-        notes.push(`${String(g.index_name)}: fastupdate ${String(g.fastupdate)}, ${String(g.pending_pages)} pending pages / ${String(g.pending_tuples)} pending entries`);
+        notes.push(
+          `${String(g.index_name)}: fastupdate ${String(g.fastupdate)}, ${String(g.pending_pages)} pending pages / ${String(g.pending_tuples)} pending entries`,
+        );
       }
     } catch {
       /* pending-list detail needs pgstattuple too; the bloat figure does not */
@@ -41,7 +45,8 @@ export const bloat = defineCheck({
       threshold: thresholdText(
         r[0],
         source,
-        (t) => `dead + free space: good < ${String(t.good_below_pct)}%, ok <= ${String(t.warning_above_pct)}%, warning above; tables under ${formatBytes(t.min_table_bytes)} always good`,
+        (t) =>
+          `dead + free space: good < ${String(t.good_below_pct)}%, ok <= ${String(t.warning_above_pct)}%, warning above; tables under ${formatBytes(t.min_table_bytes)} always good`,
       ),
       nodes: ['primary'],
       sources,

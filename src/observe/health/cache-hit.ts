@@ -1,6 +1,16 @@
 /** Seed 004 test 7: buffer cache hit ratio, per node (each counts its own reads). */
 import { percent } from '../../core/format.ts';
-import { asStatus, defineCheck, nodesOf, num, rows, thresholdText, worst, type CheckStatus, type Row } from './check.ts';
+import {
+  asStatus,
+  defineCheck,
+  nodesOf,
+  num,
+  rows,
+  thresholdText,
+  worst,
+  type CheckStatus,
+  type Row,
+} from './check.ts';
 
 const SQL = '07_cache_hit.sql';
 
@@ -33,7 +43,8 @@ export const cacheHit = defineCheck({
       threshold: thresholdText(
         first,
         SQL,
-        (t) => `database blocks hit/(hit+read): good >= ${String(t.good_min_pct)}%, ok >= ${String(t.ok_min_pct)}%, warning below (seed 004; the study saw 99.9-100%)`,
+        (t) =>
+          `database blocks hit/(hit+read): good >= ${String(t.good_min_pct)}%, ok >= ${String(t.ok_min_pct)}%, warning below (seed 004; the study saw 99.9-100%)`,
       ),
       nodes: nodesOf(s).map(([n]) => n),
       details,

@@ -31,7 +31,10 @@ export interface HealthCheck<Id extends string = string> {
 }
 
 /** What a check's run returns; id, title and (by default) sources come from its definition. */
-export type CheckOutcome = Omit<HealthCheck, 'id' | 'title' | 'notes' | 'sources'> & { notes?: string[]; sources?: string[] };
+export type CheckOutcome = Omit<HealthCheck, 'id' | 'title' | 'notes' | 'sources'> & {
+  notes?: string[];
+  sources?: string[];
+};
 
 /** A connected session per node; the replica may be missing (no replica configured, or down). */
 export interface Sessions {
@@ -89,7 +92,9 @@ export function nodesOf(s: Sessions): Array<[NodeName, pg.Client]> {
 export function countingNote(s: Sessions): string[] {
   return s.counting.length === 0
     ? []
-    : [`not a superuser on ${s.counting.join(' and ')}: earlier health runs' query-plan probes are counted as scans there`];
+    : [
+        `not a superuser on ${s.counting.join(' and ')}: earlier health runs' query-plan probes are counted as scans there`,
+      ];
 }
 
 /**

@@ -13,7 +13,12 @@ export const deadTuples = defineCheck({
     const values = r.map((row) => num(row.dead_pct) ?? (num(row.n_dead_tup) ? 100 : 0));
     return {
       status: worst(r.map((row) => asStatus(row.status))),
-      figure: r.map((row) => `${String(row.table_name)} ${percent(row.dead_pct ?? 0)} (${String(row.n_dead_tup)} dead / ${String(row.n_live_tup)} live)`).join('; '),
+      figure: r
+        .map(
+          (row) =>
+            `${String(row.table_name)} ${percent(row.dead_pct ?? 0)} (${String(row.n_dead_tup)} dead / ${String(row.n_live_tup)} live)`,
+        )
+        .join('; '),
       value: values.length > 0 ? Math.max(...values) : null,
       threshold: thresholdText(
         r[0],

@@ -1,5 +1,14 @@
 /** Seed 004 test 3: is every index scanned on some node, and is any invalid. */
-import { countingNote, defineCheck, nodesOf, num, rows, type CheckStatus, type NodeName, type Sessions } from './check.ts';
+import {
+  countingNote,
+  defineCheck,
+  nodesOf,
+  num,
+  rows,
+  type CheckStatus,
+  type NodeName,
+  type Sessions,
+} from './check.ts';
 
 const SQL = '03_index_usage.sql';
 
@@ -50,10 +59,16 @@ export const indexUsage = defineCheck({
         (unscanned.length > 0 ? `; not yet: ${unscanned.map((i) => i.index).join(', ')}` : '') +
         (invalid.length > 0 ? `; INVALID: ${invalid.map((i) => i.index).join(', ')}` : ''),
       value: unscanned.length,
-      threshold: 'good: every index scanned on some node; ok: some not scanned yet (normal when fresh); warning: an invalid index',
+      threshold:
+        'good: every index scanned on some node; ok: some not scanned yet (normal when fresh); warning: an invalid index',
       nodes,
       details: indexes.map((i) => ({ ...i })),
-      notes: [...invalid.map((i) => `${i.index} is invalid (interrupted concurrent build): DROP INDEX CONCURRENTLY ${i.index}`), ...countingNote(s)],
+      notes: [
+        ...invalid.map(
+          (i) => `${i.index} is invalid (interrupted concurrent build): DROP INDEX CONCURRENTLY ${i.index}`,
+        ),
+        ...countingNote(s),
+      ],
     };
   },
 });

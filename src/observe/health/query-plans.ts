@@ -68,7 +68,15 @@ export const queryPlans = defineCheck({
     const p = probeRows[0];
     const threshold = `execution: good <= ${PLAN_GOOD_MAX_MS} ms with the intended index, ok <= ${PLAN_OK_MAX_MS} ms (seed 002) or another plan, warning above`;
     if (!p) {
-      return { status: 'ok', figure: 'no events to probe yet', value: null, threshold, nodes: [node], sources: [PROBE_SQL], details: [] };
+      return {
+        status: 'ok',
+        figure: 'no events to probe yet',
+        value: null,
+        threshold,
+        nodes: [node],
+        sources: [PROBE_SQL],
+        details: [],
+      };
     }
     const probe: Probe = {
       type: String(p.probe_type),
@@ -83,10 +91,9 @@ export const queryPlans = defineCheck({
     const notes: string[] = [];
     let slowest = 0;
     for (const q of PLAN_PROBES) {
-      const r = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }> }>(
-        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${q.sql}`,
-        q.params(probe),
-      );
+      const r = await client.query<{
+        'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number; 'Planning Time': number }>;
+      }>(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${q.sql}`, q.params(probe));
       const plan = r.rows[0]?.['QUERY PLAN'][0];
       if (!plan) throw new EsbenchError('INTERNAL', `EXPLAIN of ${q.name} returned no plan`);
       const used = { indexes: new Set<string>(), seqScan: false };
@@ -96,12 +103,24 @@ export const queryPlans = defineCheck({
       const intendedUsed = q.intended.some((i) => used.indexes.has(i));
       // Time decides a warning; the plan shape alone cannot (a seq scan is right on a small table, and
       // the probe's timing says whether another plan hurts at this size), so it shows as ok with a note.
-      const status: CheckStatus = execMs > PLAN_OK_MAX_MS ? 'warning' : intendedUsed && execMs <= PLAN_GOOD_MAX_MS ? 'good' : 'ok';
-      if (!intendedUsed) notes.push(`${q.name} did not use ${q.intended.join('/')} (~${probe.estimatedRows} rows); it ran ${used.seqScan ? 'a seq scan' : [...used.indexes].join('+')}`);
+      const status: CheckStatus =
+        execMs > PLAN_OK_MAX_MS ? 'warning' : intendedUsed && execMs <= PLAN_GOOD_MAX_MS ? 'good' : 'ok';
+      if (!intendedUsed)
+        notes.push(
+          `${q.name} did not use ${q.intended.join('/')} (~${probe.estimatedRows} rows); it ran ${used.seqScan ? 'a seq scan' : [...used.indexes].join('+')}`,
+        );
       statuses.push(status);
       const how = used.indexes.size > 0 ? [...used.indexes].join('+') : used.seqScan ? 'seq scan' : 'no scan';
       figures.push(`${q.name}: ${how} ${shortMs(execMs)}`);
-      details.push({ query: q.name, status, executionMs: execMs, planningMs: plan['Planning Time'], indexes: [...used.indexes], seqScan: used.seqScan, intended: q.intended });
+      details.push({
+        query: q.name,
+        status,
+        executionMs: execMs,
+        planningMs: plan['Planning Time'],
+        indexes: [...used.indexes],
+        seqScan: used.seqScan,
+        intended: q.intended,
+      });
     }
     return {
       status: worst(statuses),

@@ -12,15 +12,27 @@ export const replication = defineCheck({
     const threshold = thresholdText(
       standbys[0],
       '09_replication.sql',
-      (t) => `replay lag: good <= ${String(t.good_max_ms)} ms (the study's criterion), ok <= ${String(t.ok_max_ms)} ms, warning above or not streaming; inactive slot: warning`,
+      (t) =>
+        `replay lag: good <= ${String(t.good_max_ms)} ms (the study's criterion), ok <= ${String(t.ok_max_ms)} ms, warning above or not streaming; inactive slot: warning`,
     );
-    const statuses: CheckStatus[] = [...standbys.map((r) => asStatus(r.status)), ...slots.map((r) => asStatus(r.status))];
-    const notes: string[] = slots.filter((r) => r.status === 'warning').map((r) => `slot ${String(r.slot_name)} is inactive and retains ${formatBytes(r.retained_wal_bytes)} of WAL`);
-    const details: Row[] = [...standbys.map((r) => ({ kind: 'standby', ...r })), ...slots.map((r) => ({ kind: 'slot', ...r }))];
+    const statuses: CheckStatus[] = [
+      ...standbys.map((r) => asStatus(r.status)),
+      ...slots.map((r) => asStatus(r.status)),
+    ];
+    const notes: string[] = slots
+      .filter((r) => r.status === 'warning')
+      .map((r) => `slot ${String(r.slot_name)} is inactive and retains ${formatBytes(r.retained_wal_bytes)} of WAL`);
+    const details: Row[] = [
+      ...standbys.map((r) => ({ kind: 'standby', ...r })),
+      ...slots.map((r) => ({ kind: 'slot', ...r })),
+    ];
     if (!s.replicaConfigured) {
       return {
         status: standbys.length > 0 ? worst(statuses) : 'ok',
-        figure: standbys.length > 0 ? `${standbys.length} standby(s) streaming from the primary; no replica URL given` : 'no replica configured (reads go to the primary)',
+        figure:
+          standbys.length > 0
+            ? `${standbys.length} standby(s) streaming from the primary; no replica URL given`
+            : 'no replica configured (reads go to the primary)',
         value: null,
         threshold,
         nodes: ['primary'],
@@ -34,7 +46,8 @@ export const replication = defineCheck({
       if (rs) {
         statuses.push(asStatus(rs.status));
         details.push({ kind: 'replica', ...rs });
-        if (rs.status === 'warning') notes.push('the replica URL points at a server that is not in recovery (not a standby)');
+        if (rs.status === 'warning')
+          notes.push('the replica URL points at a server that is not in recovery (not a standby)');
       }
     } else {
       statuses.push('warning');
@@ -49,7 +62,12 @@ export const replication = defineCheck({
       status: worst(statuses),
       figure:
         standbys.length > 0
-          ? standbys.map((r) => `${String(r.application_name)} ${String(r.state)}, replay lag ${shortMs(num(r.replay_lag_ms) ?? 0)}, ${String(r.replay_lag_bytes ?? 0)} bytes behind`).join('; ')
+          ? standbys
+              .map(
+                (r) =>
+                  `${String(r.application_name)} ${String(r.state)}, replay lag ${shortMs(num(r.replay_lag_ms) ?? 0)}, ${String(r.replay_lag_bytes ?? 0)} bytes behind`,
+              )
+              .join('; ')
           : 'not streaming',
       value: lags.length > 0 ? Math.max(...lags) : null,
       threshold,

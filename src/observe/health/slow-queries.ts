@@ -34,14 +34,25 @@ export const slowQueries = defineCheck({
     const threshold = thresholdText(
       first,
       SQL,
-      (t) => `mean execution per DML statement: good <= ${String(t.good_max_ms)} ms, ok <= ${String(t.ok_max_ms)} ms (seed 002: slow > 100 ms), warning above`,
+      (t) =>
+        `mean execution per DML statement: good <= ${String(t.good_max_ms)} ms, ok <= ${String(t.ok_max_ms)} ms (seed 002: slow > 100 ms), warning above`,
     );
     if (nodes.length === 0) {
-      return { status: 'ok', figure: 'pg_stat_statements unavailable: cannot tell', value: null, threshold, nodes, details, notes };
+      return {
+        status: 'ok',
+        figure: 'pg_stat_statements unavailable: cannot tell',
+        value: null,
+        threshold,
+        nodes,
+        details,
+        notes,
+      };
     }
     return {
       status: worst(details.map((r) => asStatus(r.status))),
-      figure: top ? `slowest mean ${shortMs(num(top.mean_ms))} over ${String(top.calls)} calls on ${String(top.node)}: ${String(top.query).slice(0, 80)}` : 'no DML statements recorded yet',
+      figure: top
+        ? `slowest mean ${shortMs(num(top.mean_ms))} over ${String(top.calls)} calls on ${String(top.node)}: ${String(top.query).slice(0, 80)}`
+        : 'no DML statements recorded yet',
       value: top ? num(top.mean_ms) : null,
       threshold,
       nodes,

@@ -19,10 +19,17 @@ export const storage = defineCheck({
     const first = r[0] ?? {};
     const figures = [`database ${formatBytes(first.database_bytes)}`];
     for (const row of r) {
-      figures.push(`${String(row.table_name)} ~${String(row.estimated_rows)} rows, ${formatBytes(row.table_bytes)} heap + ${formatBytes(row.index_bytes)} indexes`);
+      figures.push(
+        `${String(row.table_name)} ~${String(row.estimated_rows)} rows, ${formatBytes(row.table_bytes)} heap + ${formatBytes(row.index_bytes)} indexes`,
+      );
     }
     const details: Row[] = [...r];
-    let threshold = thresholdText(r[0], SQL, (t) => `indexes/heap: good <= ${String(t.good_max_ratio)}, ok <= ${String(t.ok_max_ratio)}, warning above (tables under 1 MB always good)`);
+    let threshold = thresholdText(
+      r[0],
+      SQL,
+      (t) =>
+        `indexes/heap: good <= ${String(t.good_max_ratio)}, ok <= ${String(t.ok_max_ratio)}, warning above (tables under 1 MB always good)`,
+    );
     if (s.dataDir) {
       try {
         const st = fs.statfsSync(s.dataDir);

@@ -65,10 +65,15 @@ export interface PlanOptions {
 }
 
 export function parseSteps(text: string): MaintenanceStepName[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new EsbenchError('BAD_FLAG', '--steps needs at least one of vacuum, analyze, reindex, autovacuum');
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw new EsbenchError('BAD_FLAG', '--steps needs at least one of vacuum, analyze, reindex, autovacuum');
   for (const n of names) {
-    if (!isOneOf(MAINTENANCE_STEPS, n)) throw new EsbenchError('BAD_FLAG', `--steps: unknown step '${n}' (steps: ${MAINTENANCE_STEPS.join(', ')})`);
+    if (!isOneOf(MAINTENANCE_STEPS, n))
+      throw new EsbenchError('BAD_FLAG', `--steps: unknown step '${n}' (steps: ${MAINTENANCE_STEPS.join(', ')})`);
   }
   // Always run in seed 004's order whatever order was typed.
   return MAINTENANCE_STEPS.filter((s) => names.includes(s));
@@ -98,5 +103,9 @@ export function planMaintenance(options: PlanOptions = {}): MaintenancePlan {
     }
     planned.push({ name, description: STEP_DESCRIPTIONS[name], locks: STEP_LOCKS[name], statements });
   }
-  return { steps: planned, profile: steps.includes('autovacuum') ? (options.profile?.name ?? null) : null, allowTruncate: options.allowTruncate ?? false };
+  return {
+    steps: planned,
+    profile: steps.includes('autovacuum') ? (options.profile?.name ?? null) : null,
+    allowTruncate: options.allowTruncate ?? false,
+  };
 }

@@ -19,7 +19,6 @@ export interface AutovacuumProfile {
 const SETTING_NAME = /^[a-z_][a-z0-9_]*$/;
 const TABLE_VALUE = /^(-?\d+(\.\d+)?|on|off|true|false)$/;
 
-
 /** Parses the profile format documented in tuning/autovacuum/postgres-defaults.conf. */
 export function parseAutovacuumProfile(text: string, name: string): AutovacuumProfile {
   const profile: AutovacuumProfile = { name, server: {}, tables: {} };
@@ -29,17 +28,25 @@ export function parseAutovacuumProfile(text: string, name: string): AutovacuumPr
     const table = /^#@table\s+(\S+)\s+(\S+)\s*=\s*(\S+)\s*$/.exec(line);
     if (table) {
       const [, tableName = '', param = '', value = ''] = table;
-      if (!isOneOf(MAINTAINED_TABLES, tableName)) throw new EsbenchError('BAD_CONFIG', `${where}: table '${tableName}' is not one of ${MAINTAINED_TABLES.join(', ')}`);
-      if (!isOneOf(TABLE_PARAMETERS, param)) throw new EsbenchError('BAD_CONFIG', `${where}: '${param}' is not a storage parameter esbench sets`);
-      if (!TABLE_VALUE.test(value)) throw new EsbenchError('BAD_CONFIG', `${where}: value '${value}' of ${param} must be a number or on/off`);
+      if (!isOneOf(MAINTAINED_TABLES, tableName))
+        throw new EsbenchError(
+          'BAD_CONFIG',
+          `${where}: table '${tableName}' is not one of ${MAINTAINED_TABLES.join(', ')}`,
+        );
+      if (!isOneOf(TABLE_PARAMETERS, param))
+        throw new EsbenchError('BAD_CONFIG', `${where}: '${param}' is not a storage parameter esbench sets`);
+      if (!TABLE_VALUE.test(value))
+        throw new EsbenchError('BAD_CONFIG', `${where}: value '${value}' of ${param} must be a number or on/off`);
       (profile.tables[tableName] ??= {})[param] = value;
       return;
     }
     // A malformed directive must not pass as a comment: the setting would silently not apply.
-    if (line.startsWith('#@')) throw new EsbenchError('BAD_CONFIG', `${where}: expected '#@table <table> <parameter> = <value>', got '${line}'`);
+    if (line.startsWith('#@'))
+      throw new EsbenchError('BAD_CONFIG', `${where}: expected '#@table <table> <parameter> = <value>', got '${line}'`);
     if (line === '' || line.startsWith('#')) return;
     const m = /^([^=\s]+)\s*=\s*('[^']*'|[^#\s]+)\s*(#.*)?$/.exec(line);
-    if (!m || !SETTING_NAME.test(m[1] ?? '')) throw new EsbenchError('BAD_CONFIG', `${where}: expected 'name = value', got '${line}'`);
+    if (!m || !SETTING_NAME.test(m[1] ?? ''))
+      throw new EsbenchError('BAD_CONFIG', `${where}: expected 'name = value', got '${line}'`);
     profile.server[m[1]!] = m[2]!;
   });
   return profile;
@@ -50,7 +57,9 @@ export function loadAutovacuumProfile(file: string): AutovacuumProfile {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new EsbenchError('BAD_CONFIG', `cannot read autovacuum profile ${file}: ${(e as Error).message}`, { cause: e });
+    throw new EsbenchError('BAD_CONFIG', `cannot read autovacuum profile ${file}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   return parseAutovacuumProfile(text, path.basename(file));
 }
@@ -68,7 +77,11 @@ export function defaultProfileFile(tuningDir: string): string {
 export function tableSettingsSql(profile: AutovacuumProfile): string[] {
   return MAINTAINED_TABLES.filter((t) => t === 'events' || profile.tables[t] !== undefined).map((t) => {
     const params = profile.tables[t];
-    const entries = params ? TABLE_PARAMETERS.filter((p) => params[p] !== undefined).map((p) => `${p} = ${params[p]}`) : [];
-    return entries.length > 0 ? `ALTER TABLE ${t} SET (${entries.join(', ')})` : `ALTER TABLE ${t} RESET (${TABLE_PARAMETERS.join(', ')})`;
+    const entries = params
+      ? TABLE_PARAMETERS.filter((p) => params[p] !== undefined).map((p) => `${p} = ${params[p]}`)
+      : [];
+    return entries.length > 0
+      ? `ALTER TABLE ${t} SET (${entries.join(', ')})`
+      : `ALTER TABLE ${t} RESET (${TABLE_PARAMETERS.join(', ')})`;
   });
 }

@@ -73,7 +73,11 @@ function worstStatus(statuses: MaintenanceStatus[]): MaintenanceStatus {
 }
 
 /** Runs the plan on the primary, one statement at a time (REINDEX CONCURRENTLY cannot run in a transaction). */
-export async function runMaintenance(primaryUrl: string, plan: MaintenancePlan, options: RunOptions = {}): Promise<MaintenanceReport> {
+export async function runMaintenance(
+  primaryUrl: string,
+  plan: MaintenancePlan,
+  options: RunOptions = {},
+): Promise<MaintenanceReport> {
   const progress = options.onProgress ?? (() => {});
   let client: pg.Client;
   try {
@@ -88,11 +92,21 @@ export async function runMaintenance(primaryUrl: string, plan: MaintenancePlan, 
     if (n.severity === 'WARNING') warnings.push(n.message ?? '');
   });
   const started = performance.now();
-  const report: MaintenanceReport = { database: null, dryRun: false, profile: plan.profile, steps: [], totalMs: 0, ok: true };
+  const report: MaintenanceReport = {
+    database: null,
+    dryRun: false,
+    profile: plan.profile,
+    steps: [],
+    totalMs: 0,
+    ok: true,
+  };
   try {
-    const info = await client.query<{ db: string; recovery: boolean }>('SELECT current_database() AS db, pg_is_in_recovery() AS recovery');
+    const info = await client.query<{ db: string; recovery: boolean }>(
+      'SELECT current_database() AS db, pg_is_in_recovery() AS recovery',
+    );
     report.database = info.rows[0]?.db ?? null;
-    if (info.rows[0]?.recovery) throw new EsbenchError('BAD_CONFIG', 'maintain must run on the primary: this server is a standby (read-only)');
+    if (info.rows[0]?.recovery)
+      throw new EsbenchError('BAD_CONFIG', 'maintain must run on the primary: this server is a standby (read-only)');
     // Maintenance may legitimately run for minutes; only waiting for a lock is bounded.
     await client.query("SELECT set_config('statement_timeout', '0', false), set_config('lock_timeout', $1, false)", [
       `${options.lockTimeoutMs ?? 10_000}ms`,
@@ -108,18 +122,33 @@ export async function runMaintenance(primaryUrl: string, plan: MaintenancePlan, 
     for (const step of plan.steps) {
       if (options.signal?.aborted) break;
       progress(`${step.name}: ${step.description}`);
-      const result: StepResult = { name: step.name, description: step.description, locks: step.locks, status: 'done', durationMs: 0, statements: [], notes: [] };
+      const result: StepResult = {
+        name: step.name,
+        description: step.description,
+        locks: step.locks,
+        status: 'done',
+        durationMs: 0,
+        statements: [],
+        notes: [],
+      };
       const stepStart = performance.now();
       if (step.name === 'reindex') {
         result.notes.push(...(await invalidIndexNotes(client)));
         // Found while testing: the rebuilt index is a new relation. The primary carries its scan
         // counters over; a replica keeps its own counters, which restart at zero.
-        result.notes.push("rebuilt indexes are new relations: the replica's scan counters for them restart at 0 (the unused-index report needs time again)");
+        result.notes.push(
+          "rebuilt indexes are new relations: the replica's scan counters for them restart at 0 (the unused-index report needs time again)",
+        );
       }
       for (const st of step.statements) {
         if (options.signal?.aborted) break;
         if (!present.has(st.target)) {
-          result.statements.push({ sql: st.sql, status: 'skipped', durationMs: 0, detail: `${st.target} does not exist` });
+          result.statements.push({
+            sql: st.sql,
+            status: 'skipped',
+            durationMs: 0,
+            detail: `${st.target} does not exist`,
+          });
           continue;
         }
         const t0 = performance.now();
@@ -129,7 +158,12 @@ export async function runMaintenance(primaryUrl: string, plan: MaintenancePlan, 
           const skipped = warnings.find((w) => /skipping/i.test(w));
           if (skipped) {
             const message = `${skipped}: connect as the tables' owner or a superuser`;
-            result.statements.push({ sql: st.sql, status: 'failed', durationMs: performance.now() - t0, detail: message });
+            result.statements.push({
+              sql: st.sql,
+              status: 'failed',
+              durationMs: performance.now() - t0,
+              detail: message,
+            });
             report.ok = false;
             report.error ??= { code: 'BAD_CONFIG', message: `${st.sql}: ${message}` };
             continue;
@@ -138,7 +172,12 @@ export async function runMaintenance(primaryUrl: string, plan: MaintenancePlan, 
           progress(`  ${st.sql} (${(performance.now() - t0).toFixed(0)} ms)`);
         } catch (e) {
           const err = classifyFailure(e);
-          result.statements.push({ sql: st.sql, status: 'failed', durationMs: performance.now() - t0, detail: err.message });
+          result.statements.push({
+            sql: st.sql,
+            status: 'failed',
+            durationMs: performance.now() - t0,
+            detail: err.message,
+          });
           report.ok = false;
           report.error ??= { code: err.code, message: `${st.sql}: ${err.message}` };
         }
@@ -160,9 +199,11 @@ function classifyFailure(e: unknown): EsbenchError {
   const pgCode = (e as { code?: string }).code;
   const message = (e as Error).message ?? String(e);
   // lock_not_available: another session holds a conflicting lock longer than --lock-timeout.
-  if (pgCode === LOCK_NOT_AVAILABLE) return new EsbenchError('LOCK_TIMEOUT', `could not get its lock within --lock-timeout (${message})`, { cause: e });
+  if (pgCode === LOCK_NOT_AVAILABLE)
+    return new EsbenchError('LOCK_TIMEOUT', `could not get its lock within --lock-timeout (${message})`, { cause: e });
   // insufficient_privilege: VACUUM/REINDEX/ALTER TABLE need the table's owner or a superuser.
-  if (pgCode === '42501') return new EsbenchError('BAD_CONFIG', `${message}: connect as the tables' owner or a superuser`, { cause: e });
+  if (pgCode === '42501')
+    return new EsbenchError('BAD_CONFIG', `${message}: connect as the tables' owner or a superuser`, { cause: e });
   return fromDatabaseError(e);
 }
 
@@ -175,7 +216,10 @@ async function invalidIndexNotes(client: pg.Client): Promise<string[]> {
       WHERE NOT i.indisvalid AND n.nspname = current_schema() AND t.relname = ANY($1::text[])`,
     [[...MAINTAINED_TABLES]],
   );
-  return r.rows.map((row) => `invalid index ${row.name} (left by an interrupted concurrent build): drop it with DROP INDEX CONCURRENTLY ${row.name}`);
+  return r.rows.map(
+    (row) =>
+      `invalid index ${row.name} (left by an interrupted concurrent build): drop it with DROP INDEX CONCURRENTLY ${row.name}`,
+  );
 }
 
 /** Dead rows VACUUM could not remove yet are held by some snapshot: say so instead of looking done. */
