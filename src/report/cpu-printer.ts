@@ -14,7 +14,7 @@ export function printCpuWindow(cpu: CpuWindow | null): string[] {
   if (cpu.unread.length > 0) out.push('  no CPU-bound rate estimate: part of the work was not measured (a node on another host, or not Linux)');
   else if (cpu.cpuBoundRateEstimate !== null) {
     out.push(
-      `  estimate, not a measurement: at that cost the ${cpu.cpus} cpus are all busy at ~${cpu.cpuBoundRateEstimate.toFixed(0)} req/s; no higher rate can be held on this machine, and latency grows well before it`,
+      `  estimate, not a measurement: at that cost the ${cpu.cpus} cpus are all busy at ~${f(cpu.cpuBoundRateEstimate, 0)} req/s; no higher rate can be held on this machine, and latency grows well before it`,
     );
   }
   return out;
