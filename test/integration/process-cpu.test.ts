@@ -7,9 +7,12 @@ const BUSY_MS = 400;
 /** Of the child's ~0.4 s busy loop, at least this much must show up in the tree's CPU. */
 const MIN_CHILD_CPU_S = 0.2;
 
-/** A node child that spins for BUSY_MS, prints "busy done", then stays alive or exits. */
+/**
+ * A node child that spins until it has used BUSY_MS of CPU (not of wall-clock time: on a loaded
+ * machine a wall-clock loop gets less CPU than that), prints "busy done", then stays alive or exits.
+ */
 function burner(stayAlive: boolean): ChildProcess {
-  const code = `const end = Date.now() + ${BUSY_MS}; while (Date.now() < end) {} process.stdout.write('busy done\\n');${stayAlive ? ' setInterval(() => {}, 1000);' : ''}`;
+  const code = `const t0 = process.cpuUsage(); for (;;) { const u = process.cpuUsage(t0); if ((u.user + u.system) / 1000 >= ${BUSY_MS}) break; } process.stdout.write('busy done\\n');${stayAlive ? ' setInterval(() => {}, 1000);' : ''}`;
   return spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
