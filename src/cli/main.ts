@@ -6,12 +6,13 @@ import { Command, CommanderError } from 'commander';
 import { ERROR_CATALOGUE, EsbenchError, isEsbenchError } from '../core/errors.ts';
 import { redactUrl } from '../core/redact.ts';
 import type { CliContext } from './context.ts';
+import { PACKAGE_VERSION } from './package-version.ts';
 import { COMMANDS } from './commands/index.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('esbench')
     .description('Tune the pools and autovacuum of a PostgreSQL event store, with evidence.')
-    .version('0.1.0')
+    .version(PACKAGE_VERSION)
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({

@@ -1,7 +1,9 @@
 /** Brings up (or reaches) the cluster and makes sure the schema exists: the first step of most commands. */
-import pg from 'pg';
+import type pg from 'pg';
+import { APPLICATION_NAMES } from '../core/application-names.ts';
 import type { Config } from '../core/config.ts';
 import { EsbenchError } from '../core/errors.ts';
+import { connectClient } from '../core/pg-client.ts';
 import { redactUrl } from '../core/redact.ts';
 import { openCluster, requireRunning, type ClusterHandle } from '../cluster/cluster.ts';
 import { applySchema } from '../store/schema.ts';
@@ -14,19 +16,16 @@ export async function prepareCluster(ctx: CliContext, config: Readonly<Config>, 
   return handle;
 }
 
-export async function withPrimary<T>(handle: ClusterHandle, fn: (c: pg.Client) => Promise<T>, applicationName = 'esbench_cli'): Promise<T> {
-  const client = new pg.Client({ connectionString: handle.primaryUrl, application_name: applicationName, connectionTimeoutMillis: 5000 });
-  // pg emits 'error' when the connection ends unexpectedly (primary killed, backend terminated),
-  // besides failing the statement in flight; unheard, it would crash the CLI with a stack trace.
-  client.on('error', () => {});
+export async function withPrimary<T>(handle: ClusterHandle, fn: (c: pg.Client) => Promise<T>, applicationName: string = APPLICATION_NAMES.cli): Promise<T> {
+  let client: pg.Client;
   try {
-    await client.connect();
+    client = await connectClient(handle.primaryUrl, { applicationName });
   } catch (e) {
     throw new EsbenchError('DB_UNAVAILABLE', `cannot reach the primary at ${redactUrl(handle.primaryUrl)}: ${(e as Error).message}`, { cause: e });
   }
   try {
     return await fn(client);
   } finally {
-    await client.end();
+    await client.end().catch(() => {});
   }
 }

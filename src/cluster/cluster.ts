@@ -2,11 +2,13 @@
  * One handle on "the cluster", whatever provides it: the embedded primary + replica, or an
  * existing pair of servers given by URL (external mode, nothing started or stopped).
  */
-import pg from 'pg';
 import { isExternal, type ClusterConfig } from '../core/config.ts';
 import { EsbenchError } from '../core/errors.ts';
+import { APPLICATION_NAMES } from '../core/application-names.ts';
+import { withClient } from '../core/pg-client.ts';
 import { redactUrl } from '../core/redact.ts';
 import { EmbeddedCluster, NODES, urlFor, type NodeName } from './embedded-cluster.ts';
+import { replicationLag } from './replication-lag.ts';
 
 export interface ClusterHandle {
   mode: 'embedded' | 'external' | 'container';
@@ -84,17 +86,7 @@ export interface ClusterStatus {
   replication: ReplicationStatus;
 }
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000, application_name: 'esbench_status' });
-  // A node dying mid-status fails the query; without a listener its 'error' event would crash us.
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const statusClient = { applicationName: APPLICATION_NAMES.status, connectionTimeoutMillis: 2000 };
 
 export async function clusterStatus(handle: ClusterHandle): Promise<ClusterStatus> {
   const processes = handle.embedded?.processStatus();
@@ -113,10 +105,13 @@ export async function clusterStatus(handle: ClusterHandle): Promise<ClusterStatu
     };
     if (base.state === 'running' && urls[node]) {
       try {
-        const r = await withClient(urls[node], (c) =>
-          c.query<{ version: string; in_recovery: boolean }>(
-            "SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS in_recovery",
-          ),
+        const r = await withClient(
+          urls[node],
+          (c) =>
+            c.query<{ version: string; in_recovery: boolean }>(
+              "SELECT current_setting('server_version') AS version, pg_is_in_recovery() AS in_recovery",
+            ),
+          statusClient,
         );
         base.version = r.rows[0]?.version ?? null;
         base.inRecovery = r.rows[0]?.in_recovery ?? null;
@@ -130,18 +125,11 @@ export async function clusterStatus(handle: ClusterHandle): Promise<ClusterStatu
   const replication: ReplicationStatus = { state: null, replayLagSeconds: null, lagBytes: null };
   if (nodes[0]?.state === 'running') {
     try {
-      const r = await withClient(handle.primaryUrl, (c) =>
-        c.query<{ state: string; lag_s: number | null; lag_bytes: string | null }>(
-          `SELECT state, EXTRACT(epoch FROM replay_lag)::float8 AS lag_s,
-                  pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS lag_bytes
-             FROM pg_stat_replication ORDER BY backend_start DESC LIMIT 1`,
-        ),
-      );
-      const row = r.rows[0];
-      if (row) {
-        replication.state = row.state;
-        replication.replayLagSeconds = row.lag_s ?? 0;
-        replication.lagBytes = row.lag_bytes === null ? null : Number(row.lag_bytes);
+      const [standby] = await withClient(handle.primaryUrl, replicationLag, statusClient);
+      if (standby) {
+        replication.state = standby.state;
+        replication.replayLagSeconds = standby.replayLagMs / 1000;
+        replication.lagBytes = standby.replayLagBytes;
       }
     } catch {
       /* reported through the node state */

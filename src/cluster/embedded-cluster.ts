@@ -7,21 +7,23 @@
  *
  * Layout of `<dataDir>`: cluster.json (ports, intent), primary/, replica/, primary.log, replica.log.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import { APPLICATION_NAMES } from '../core/application-names.ts';
 import { EsbenchError } from '../core/errors.ts';
+import { withClient } from '../core/pg-client.ts';
+import { hasProc } from '../core/proc.ts';
 import { binPath, findPgBinaries, type PgBinaries } from './binaries.ts';
+import { PG_HBA, REPLICATION_SLOT, SUPERUSER, writeNodeSettings, type NodeName } from './node-config.ts';
 import { canExecute, canWrite, resolveRunAs, type OsUser } from './os-user.ts';
+import { orphanedBackends, postmasterPid, recordedPid } from './postmaster-pid.ts';
 import { freePort } from './ports.ts';
-import { isAlive, isZombie } from './process.ts';
+import { isAlive } from './process.ts';
+import { chownTree, runPgProgram, type PgProgram } from './run-as.ts';
 
-export type NodeName = 'primary' | 'replica';
+export { SUPERUSER, type NodeName } from './node-config.ts';
 export const NODES: readonly NodeName[] = ['primary', 'replica'];
 export const DATABASE = 'esbench';
-export const SUPERUSER = 'postgres';
-const SLOT = 'esbench_replica';
 
 export interface ClusterState {
   version: 1;
@@ -119,87 +121,19 @@ export class EmbeddedCluster {
     return this.bins;
   }
 
-  /** Runs a PostgreSQL program as the unprivileged user; rejects with its output on failure. */
-  private run(program: 'initdb' | 'pg_ctl' | 'postgres', args: string[], timeoutMs = 120_000): Promise<string> {
-    const user = this.osUser();
-    const bins = this.binaries();
-    return new Promise((resolve, reject) => {
-      const child = spawn(binPath(bins, program), args, {
-        ...(user ? { uid: user.uid, gid: user.gid } : {}),
-        cwd: this.dataDir,
-        // pg_ctl's postmaster must outlive us; it detaches by itself, we only wait for pg_ctl.
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C', TZ: 'UTC' },
-      });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(output);
-        else reject(new Error(`${program} ${args.join(' ')} exited with ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`));
-      });
-    });
+  /** Runs a PostgreSQL program as the unprivileged user (src/cluster/run-as.ts). */
+  private run(program: PgProgram, args: string[], timeoutMs = 120_000): Promise<string> {
+    return runPgProgram(this.binaries(), this.osUser(), program, args, { cwd: this.dataDir, timeoutMs });
   }
 
-  private chownTree(target: string): void {
-    const user = this.osUser();
-    if (!user) return;
-    fs.chownSync(target, user.uid, user.gid);
-    if (fs.statSync(target).isDirectory()) {
-      for (const entry of fs.readdirSync(target)) this.chownTree(path.join(target, entry));
-    }
-  }
-
-  /** The pid recorded in the node's postmaster.pid (alive or not), or null. */
-  private recordedPid(node: NodeName): number | null {
-    try {
-      const pid = Number(fs.readFileSync(path.join(this.nodeDir(node), 'postmaster.pid'), 'utf8').split('\n')[0]);
-      return Number.isInteger(pid) && pid > 0 ? pid : null;
-    } catch {
-      return null;
-    }
-  }
-
-  /**
-   * The pid in postmaster.pid when that process is alive and is this node's postgres, else null.
-   * After an unclean stop the file stays behind and its pid may since belong to another process
-   * (pids are reused, from 1 again after a container restart): trusting kill(pid, 0) alone made
-   * `cluster up` skip the start and `cluster down` signal a stranger.
-   */
+  /** The node's postmaster pid when it is alive and really this node's (src/cluster/postmaster-pid.ts), else null. */
   pidOf(node: NodeName): number | null {
-    const pid = this.recordedPid(node);
-    if (pid === null) return null;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return null;
-    }
-    if (isZombie(pid)) return null;
-    return attachedTo(pid, this.nodeDir(node)) === false ? null : pid;
+    return postmasterPid(this.nodeDir(node));
   }
 
-  /**
-   * Postgres processes still attached to this node's data directory although its postmaster is
-   * gone: backends of a postmaster killed with SIGKILL live on until their statement ends (a long
-   * query does not notice the death), and PostgreSQL refuses to start while they hold the old
-   * shared memory. Linux only (/proc); elsewhere the list is empty and the start error says what to do.
-   */
+  /** Postgres processes of this node whose postmaster is gone (Linux only). */
   orphansOf(node: NodeName): number[] {
-    if (this.pidOf(node) !== null) return [];
-    let entries: string[];
-    try {
-      entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-    } catch {
-      return [];
-    }
-    const dir = this.nodeDir(node);
-    return entries.map(Number).filter((pid) => pid !== process.pid && attachedTo(pid, dir) === true && isPostgres(pid) && !isZombie(pid));
+    return orphanedBackends(this.nodeDir(node));
   }
 
   processStatus(): NodeProcessStatus[] {
@@ -213,46 +147,10 @@ export class EmbeddedCluster {
     });
   }
 
-  private baseSettings(node: NodeName, port: number, primaryPort: number): string {
-    const lines = [
-      '# Written by esbench on every start; included last so nothing overrides it.',
-      `port = ${port}`,
-      "listen_addresses = '127.0.0.1'",
-      "unix_socket_directories = ''",
-      "shared_preload_libraries = 'pg_stat_statements'",
-      'pg_stat_statements.track = top',
-      'compute_query_id = on',
-      'track_io_timing = on',
-      'wal_level = replica',
-      'max_wal_senders = 10',
-      'max_replication_slots = 10',
-      'hot_standby = on',
-      'hot_standby_feedback = on',
-      "log_line_prefix = '%m [%p] %q%a '",
-      'log_autovacuum_min_duration = 0',
-      'log_checkpoints = on',
-    ];
-    if (node === 'replica') {
-      lines.push(`primary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=${SUPERUSER} application_name=esbench_replica'`);
-      lines.push(`primary_slot_name = '${SLOT}'`);
-    }
-    return `${lines.join('\n')}\n`;
-  }
-
-  /** Writes tuning.conf (from tuning/<node>.conf) and esbench.conf, included from postgresql.conf. */
+  /** Writes tuning.conf and esbench.conf (src/cluster/node-config.ts) and hands the directory to the postgres user. */
   private writeSettings(node: NodeName, ports: Record<NodeName, number>): void {
-    const dir = this.nodeDir(node);
-    const tuningSource = path.join(this.tuningDir, `${node}.conf`);
-    const tuning = fs.existsSync(tuningSource) ? fs.readFileSync(tuningSource, 'utf8') : `# no ${tuningSource}\n`;
-    fs.writeFileSync(path.join(dir, 'tuning.conf'), `# Copied from ${tuningSource} at start.\n${tuning}`);
-    fs.writeFileSync(path.join(dir, 'esbench.conf'), this.baseSettings(node, ports[node], ports.primary));
-    const confFile = path.join(dir, 'postgresql.conf');
-    const conf = fs.readFileSync(confFile, 'utf8');
-    const marker = '# esbench includes';
-    if (!conf.includes(marker)) {
-      fs.appendFileSync(confFile, `\n${marker}\ninclude_if_exists = 'tuning.conf'\ninclude = 'esbench.conf'\n`);
-    }
-    this.chownTree(dir);
+    writeNodeSettings(this.nodeDir(node), node, this.tuningDir, ports);
+    chownTree(this.osUser(), this.nodeDir(node));
   }
 
   private async startNode(node: NodeName): Promise<void> {
@@ -299,10 +197,10 @@ export class EmbeddedCluster {
       }
       for (let i = 0; i < 50 && this.orphansOf(node).length > 0; i++) await sleep(100);
     }
-    const recorded = this.recordedPid(node);
+    const recorded = recordedPid(this.nodeDir(node));
     // Only when /proc shows that nothing is attached to the data directory any more: the pid file
     // is also PostgreSQL's interlock against two servers on one data directory.
-    if (recorded !== null && fs.existsSync('/proc/self/cwd') && this.orphansOf(node).length === 0 && isAlive(recorded)) {
+    if (recorded !== null && hasProc() && this.orphansOf(node).length === 0 && isAlive(recorded)) {
       this.progress(`${node}: removing a stale postmaster.pid (pid ${recorded} is another process now)`);
       fs.rmSync(path.join(this.nodeDir(node), 'postmaster.pid'), { force: true });
     }
@@ -355,31 +253,22 @@ export class EmbeddedCluster {
     this.progress(`initdb (PostgreSQL ${bins.version} from ${bins.source})`);
     await this.run('initdb', ['-D', primaryDir, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-instructions']);
     // trust only on loopback TCP; no unix socket, no other host (initdb's default host lines are loopback only).
-    fs.writeFileSync(
-      path.join(primaryDir, 'pg_hba.conf'),
-      [
-        '# esbench embedded cluster: loopback only',
-        'host all all 127.0.0.1/32 trust',
-        'host replication all 127.0.0.1/32 trust',
-        '',
-      ].join('\n'),
-    );
+    fs.writeFileSync(path.join(primaryDir, 'pg_hba.conf'), PG_HBA);
     this.writeSettings('primary', ports);
     await this.startNode('primary');
-    const client = new pg.Client({ connectionString: urlFor(ports.primary, 'postgres') });
-    client.on('error', () => {}); // a node dying mid-way fails the query; the event alone must not crash us
-    await client.connect();
-    try {
-      await client.query(`CREATE DATABASE ${DATABASE}`);
-      await client.query('SELECT pg_create_physical_replication_slot($1)', [SLOT]);
-    } finally {
-      await client.end();
-    }
+    await withClient(
+      urlFor(ports.primary, 'postgres'),
+      async (client) => {
+        await client.query(`CREATE DATABASE ${DATABASE}`);
+        await client.query('SELECT pg_create_physical_replication_slot($1)', [REPLICATION_SLOT]);
+      },
+      { applicationName: APPLICATION_NAMES.cluster },
+    );
     // A clean stop leaves a consistent data directory that a standby can start from.
     await this.stopNode('primary');
     this.progress('creating replica from the stopped primary');
     fs.cpSync(primaryDir, this.nodeDir('replica'), { recursive: true });
-    fs.rmSync(path.join(this.nodeDir('replica'), 'pg_replslot', SLOT), { recursive: true, force: true });
+    fs.rmSync(path.join(this.nodeDir('replica'), 'pg_replslot', REPLICATION_SLOT), { recursive: true, force: true });
     fs.writeFileSync(path.join(this.nodeDir('replica'), 'standby.signal'), '');
     this.writeSettings('replica', ports);
     const state: ClusterState = {
@@ -433,21 +322,22 @@ export class EmbeddedCluster {
   private async waitForStreaming(primaryPort: number, timeoutMs = 60_000): Promise<void> {
     this.progress('waiting for the replica to stream');
     const deadline = Date.now() + timeoutMs;
-    const client = new pg.Client({ connectionString: urlFor(primaryPort, 'postgres') });
-    client.on('error', () => {}); // as above: the failed query reports it
-    await client.connect();
-    try {
-      for (;;) {
-        const r = await client.query<{ state: string }>("SELECT state FROM pg_stat_replication WHERE application_name = 'esbench_replica'");
-        if (r.rows[0]?.state === 'streaming') return;
-        if (Date.now() > deadline) {
-          throw new EsbenchError('CLUSTER_START_FAILED', `replica not streaming after ${timeoutMs / 1000}s: ${this.tailLog('replica', 5)}`);
+    await withClient(
+      urlFor(primaryPort, 'postgres'),
+      async (client) => {
+        for (;;) {
+          const r = await client.query<{ state: string }>('SELECT state FROM pg_stat_replication WHERE application_name = $1', [
+            APPLICATION_NAMES.walReceiver,
+          ]);
+          if (r.rows[0]?.state === 'streaming') return;
+          if (Date.now() > deadline) {
+            throw new EsbenchError('CLUSTER_START_FAILED', `replica not streaming after ${timeoutMs / 1000}s: ${this.tailLog('replica', 5)}`);
+          }
+          await sleep(100);
         }
-        await sleep(100);
-      }
-    } finally {
-      await client.end();
-    }
+      },
+      { applicationName: APPLICATION_NAMES.cluster },
+    );
   }
 
   /** Stops replica then primary; afterwards no postgres process of this cluster is left. */
@@ -472,35 +362,6 @@ export class EmbeddedCluster {
   async destroy(): Promise<void> {
     await this.down().catch(() => {});
     fs.rmSync(this.dataDir, { recursive: true, force: true });
-  }
-}
-
-/**
- * Does `pid` run in the data directory `dir`? Every postgres process (postmaster and children)
- * has its data directory as working directory. true / false from /proc; undefined where that
- * cannot be read (no /proc, no permission): callers then keep trusting the pid file.
- */
-function attachedTo(pid: number, dir: string): boolean | undefined {
-  let cwd: string;
-  try {
-    cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    return undefined;
-  }
-  try {
-    return cwd === fs.realpathSync(dir);
-  } catch {
-    return false;
-  }
-}
-
-/** A postgres binary (so a shell someone left in the data directory is never taken for one). */
-function isPostgres(pid: number): boolean {
-  try {
-    // " (deleted)": the binary was replaced (npm ci) while the process kept running.
-    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '')) === 'postgres';
-  } catch {
-    return false;
   }
 }
 

@@ -1,16 +1,11 @@
-import fs from 'node:fs';
+import { readProcStat } from '../core/proc.ts';
 
 /**
  * A killed postmaster whose parent (pg_ctl, gone) was reparented to an init that does not reap
  * stays a zombie: kill(pid, 0) still succeeds. Linux tells us through /proc; elsewhere we trust kill.
  */
 export function isZombie(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
+  return readProcStat(pid)?.state === 'Z';
 }
 
 /** The process exists and is not a zombie (a killed process nobody reaped yet). */

@@ -120,8 +120,20 @@ const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'E
  */
 function nodeUnavailable(code: string | undefined): boolean {
   if (code === undefined) return false;
-  return NETWORK_ERRORS.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300' || code === '25P03' || code === '25006';
+  return NETWORK_ERRORS.has(code) || sessionGone(code) || code === '53300' || code === '25006';
 }
+
+/**
+ * The "connection is gone" SQLSTATEs: after one of these the session cannot be used again (class 08
+ * connection exception, class 57P shut down / crashed / terminated, 25P03 idle-in-transaction
+ * timeout). A pool must not hand such a connection out again (src/store/db-pool.ts: markBroken).
+ */
+export function sessionGone(code: string | undefined): boolean {
+  return code !== undefined && (code.startsWith('08') || code.startsWith('57P') || code === '25P03');
+}
+
+/** lock_not_available: lock_timeout expired (LOCK_TIMEOUT in the catalogue, wherever it is met). */
+export const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * True for a 5-character SQLSTATE sent by the server, as opposed to a socket errno (ECONNRESET,
@@ -138,7 +150,7 @@ export function fromDatabaseError(error: unknown): EsbenchError {
   const message = e?.message ?? String(error);
   if (e?.code === '57014') return new EsbenchError('STATEMENT_TIMEOUT', 'statement timeout', { cause: error });
   // lock_not_available: lock_timeout (set by an operator on the role or database) expired.
-  if (e?.code === '55P03') return new EsbenchError('LOCK_TIMEOUT', 'lock timeout: a lock held by another session was not released in time', { cause: error });
+  if (e?.code === LOCK_NOT_AVAILABLE) return new EsbenchError('LOCK_TIMEOUT', 'lock timeout: a lock held by another session was not released in time', { cause: error });
   // Class 22 (data exception): a value PostgreSQL cannot store or compare (e.g. a timestamp out of
   // range). The input is at fault, not the server.
   if (e?.code?.startsWith('22')) return new EsbenchError('VALIDATION_FAILED', `value rejected by PostgreSQL: ${message}`, { cause: error });

@@ -62,7 +62,5 @@ export function formatPgSize(bytes: number): string {
   return `${Math.max(1, Math.round(bytes / 1024))}kB`;
 }
 
-export function formatMs(ms: number | null | undefined, digits = 2): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
-  return ms >= 1000 ? `${(ms / 1000).toFixed(digits)} s` : `${ms.toFixed(digits)} ms`;
-}
+/** Moved to format.ts (one set of formatters); re-exported for the callers that import it here. */
+export { formatMs } from './format.ts';

@@ -30,10 +30,11 @@ export interface LibrarySnapshot {
   registeredReaders?: readonly string[];
 }
 
-export type LibraryCommand = 'add-book-copy' | 'remove-book-copy' | 'lend-book-copy' | 'return-book-copy';
+/** The copy commands the load model draws (the domain's LibraryCommand is the command itself). */
+export type CopyCommandKind = 'add-book-copy' | 'remove-book-copy' | 'lend-book-copy' | 'return-book-copy';
 
 export interface LibraryPick {
-  command: LibraryCommand;
+  command: CopyCommandKind;
   bookId: string;
   readerId: string | undefined;
   /** False when no copy fitted and random IDs were drawn (the request will probably be rejected). */
@@ -48,7 +49,8 @@ export interface SeenBook {
   lentTo: string | null;
 }
 
-export type CommandOutcome =
+/** What a request told the load model (the domain's CommandOutcome is the handler's result). */
+export type ModelOutcome =
   | { kind: 'applied' }
   | { kind: 'rejected'; errorCode: string | undefined; seen?: SeenBook | undefined }
   | { kind: 'unknown' }
@@ -65,7 +67,7 @@ export interface LibraryModelStats {
   unknown: number;
   unregisteredReaders: number;
   /** Picks that found no eligible copy, by command. */
-  noEligible: Record<LibraryCommand, number>;
+  noEligible: Record<CopyCommandKind, number>;
   /** Rejections that contradicted the model (the model corrected itself), by error code. */
   corrections: Record<string, number>;
   /** Requests about copies of unknown state, sent to learn what they are. */
@@ -76,7 +78,7 @@ type BookState = 'out' | 'available' | 'lent' | 'unknown';
 
 export { bookId, readerId } from '../domain/library-events.ts';
 
-const needsReader = (command: LibraryCommand): boolean => command === 'lend-book-copy' || command === 'return-book-copy';
+const needsReader = (command: CopyCommandKind): boolean => command === 'lend-book-copy' || command === 'return-book-copy';
 
 export interface LibraryModelOptions {
   books: number;
@@ -98,7 +100,7 @@ export class LibraryModel {
   private readonly held = new Map<string, number>();
   private readonly pendingLends = new Map<string, number>();
   private readonly unregistered = new Set<string>();
-  private readonly noEligible: Record<LibraryCommand, number> = {
+  private readonly noEligible: Record<CopyCommandKind, number> = {
     'add-book-copy': 0,
     'remove-book-copy': 0,
     'lend-book-copy': 0,
@@ -127,7 +129,7 @@ export class LibraryModel {
   }
 
   /** Draws IDs for a command and reserves the copy until `settle` is called. */
-  pick(command: LibraryCommand, rng: Rng): LibraryPick {
+  pick(command: CopyCommandKind, rng: Rng): LibraryPick {
     const probe = this.probe(command, rng);
     if (probe) return probe;
     let book: string | undefined;
@@ -159,7 +161,7 @@ export class LibraryModel {
    * count among the candidates), so they come back into play at the rate a fair draw would touch
    * them. Their answer, a success or a rejection carrying the copy's state, resolves them.
    */
-  private probe(command: LibraryCommand, rng: Rng): LibraryPick | undefined {
+  private probe(command: CopyCommandKind, rng: Rng): LibraryPick | undefined {
     const unknown = this.unknownSet.size;
     if (unknown === 0) return undefined;
     if (randomIndex(rng, unknown + this.candidates(command).size) >= unknown) return undefined;
@@ -171,12 +173,12 @@ export class LibraryModel {
   }
 
   /** The copies a command can succeed on: out of circulation to add, available to remove or lend, lent to return. */
-  private candidates(command: LibraryCommand): PickSet<string> {
+  private candidates(command: CopyCommandKind): PickSet<string> {
     return command === 'add-book-copy' ? this.out : command === 'return-book-copy' ? this.lentSet : this.available;
   }
 
   /** Applies what the response says about a pick (and releases its reservation). */
-  settle(pick: LibraryPick, outcome: CommandOutcome): void {
+  settle(pick: LibraryPick, outcome: ModelOutcome): void {
     if (pick.probe) {
       this.reserved.delete(pick.bookId);
       if (outcome.kind === 'applied') this.apply(pick);

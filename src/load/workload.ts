@@ -9,7 +9,7 @@
  */
 import { request } from 'undici';
 import { EsbenchError } from '../core/errors.ts';
-import { LibraryModel, bookId, readerId, type LibraryCommand, type LibraryPick, type LibrarySnapshot, type LibraryModelStats, type SeenBook } from './library-model.ts';
+import { LibraryModel, bookId, readerId, type CopyCommandKind, type LibraryPick, type LibrarySnapshot, type LibraryModelStats, type SeenBook } from './library-model.ts';
 import { randomIndex, type Rng } from '../core/prng.ts';
 
 export const ENDPOINTS = [
@@ -211,7 +211,7 @@ export const BOOK_EVENT_TYPES = [
 ] as const;
 export const RAW_APPEND_EVENT_TYPE = 'BenchmarkEventAppended';
 
-const COMMANDS: ReadonlySet<string> = new Set<LibraryCommand>(['add-book-copy', 'remove-book-copy', 'lend-book-copy', 'return-book-copy']);
+const COMMANDS: ReadonlySet<string> = new Set<CopyCommandKind>(['add-book-copy', 'remove-book-copy', 'lend-book-copy', 'return-book-copy']);
 
 export interface CreateWorkloadOptions {
   /** Initial state of the library (see fetchLibrarySnapshot); an empty library otherwise. */
@@ -337,7 +337,7 @@ function seenBook(details: Readonly<Record<string, unknown>> | undefined, bookId
   return { inCirculation: book.inCirculation, lentTo: book.lentTo };
 }
 
-export interface SnapshotOptions {
+export interface LibraryFetchOptions {
   books: number;
   readers: number;
   /** Read from the primary by default: the replica may lag behind the last run's commands. */
@@ -352,7 +352,7 @@ export interface SnapshotOptions {
  * the truth (a seeded or previously loaded database). Registration is not exposed by any read
  * model, so every reader is assumed registered; the model learns otherwise from rejections.
  */
-export async function fetchLibrarySnapshot(baseUrl: string, options: SnapshotOptions): Promise<LibrarySnapshot> {
+export async function fetchLibrarySnapshot(baseUrl: string, options: LibraryFetchOptions): Promise<LibrarySnapshot> {
   const from = options.from ?? 'primary';
   const timeoutMs = options.timeoutMs ?? 10_000;
   const getJson = async (path: string): Promise<unknown> => {

@@ -18,7 +18,7 @@
  *
  * Linux only; elsewhere (no /proc) the answer is null.
  */
-import fs from 'node:fs';
+import { listPids, readProcStat } from '../core/proc.ts';
 
 /**
  * /proc reports these times in clock ticks of USER_HZ, which the kernel fixes at 100 per second
@@ -27,41 +27,7 @@ import fs from 'node:fs';
  */
 const USER_HZ = 100;
 
-export interface ProcStat {
-  ppid: number;
-  /** utime + stime, ticks. */
-  selfTicks: number;
-  /** cutime + cstime, ticks. */
-  reapedChildrenTicks: number;
-}
-
-/**
- * Parses one /proc/<pid>/stat line. comm can hold anything, ')' included, so the fields after it
- * are found from the LAST ')' of the line; null for anything that does not look like a stat line.
- */
-export function parseProcStat(line: string): ProcStat | null {
-  const close = line.lastIndexOf(')');
-  if (close < 0) return null;
-  // After ") ": field 3 (state) is rest[0], so field n is rest[n - 3].
-  const rest = line.slice(close + 1).trim().split(/\s+/);
-  const field = (n: number): number => Number(rest[n - 3]);
-  const ppid = field(4);
-  const utime = field(14);
-  const stime = field(15);
-  const cutime = field(16);
-  const cstime = field(17);
-  if (![ppid, utime, stime, cutime, cstime].every(Number.isFinite)) return null;
-  return { ppid, selfTicks: utime + stime, reapedChildrenTicks: cutime + cstime };
-}
-
-function readStat(pid: number | string): ProcStat | null {
-  try {
-    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    // Gone between the directory listing and the read, or not readable: not counted.
-    return null;
-  }
-}
+export { parseProcStat, type ProcStat } from '../core/proc.ts';
 
 /**
  * CPU seconds (user + system) used so far by `rootPid`, its live direct children, and its
@@ -71,18 +37,12 @@ function readStat(pid: number | string): ProcStat | null {
  */
 export function processTreeCpuSeconds(rootPid: number): number | null {
   if (process.platform !== 'linux' || !Number.isInteger(rootPid) || rootPid <= 0) return null;
-  const root = readStat(rootPid);
+  const root = readProcStat(rootPid);
   if (root === null) return null;
   let ticks = root.selfTicks + root.reapedChildrenTicks;
-  let entries: string[];
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return null;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e) || Number(e) === rootPid) continue;
-    const s = readStat(e);
+  for (const pid of listPids()) {
+    if (pid === rootPid) continue;
+    const s = readProcStat(pid);
     if (s !== null && s.ppid === rootPid) ticks += s.selfTicks;
   }
   return ticks / USER_HZ;

@@ -1,4 +1,5 @@
 import type { ClusterStatus } from '../cluster/cluster.ts';
+import { fixed } from '../core/format.ts';
 
 export function printClusterStatus(s: ClusterStatus): string {
   const lines = [`cluster: ${s.mode}${s.dataDir ? ` (${s.dataDir})` : ''}`];
@@ -15,7 +16,7 @@ export function printClusterStatus(s: ClusterStatus): string {
   const r = s.replication;
   lines.push(
     r.state
-      ? `  replication: ${r.state}, replay lag ${r.replayLagSeconds === null ? '-' : `${(r.replayLagSeconds * 1000).toFixed(1)} ms`}, ${r.lagBytes ?? '-'} bytes behind`
+      ? `  replication: ${r.state}, replay lag ${r.replayLagSeconds === null ? '-' : `${fixed(r.replayLagSeconds * 1000, 1)} ms`}, ${r.lagBytes ?? '-'} bytes behind`
       : '  replication: not streaming',
   );
   return `${lines.join('\n')}\n`;

@@ -1,7 +1,7 @@
 /** The CPU section of a run or soak summary (figures from observe/cpu-meter.ts). */
+import { fixed as f } from '../core/format.ts';
 import type { CpuWindow } from '../observe/cpu-meter.ts';
 
-const f = (v: number | null, digits: number): string => (v === null ? '-' : v.toFixed(digits));
 
 export function printCpuWindow(cpu: CpuWindow | null): string[] {
   if (!cpu) return ['', 'CPU: not measured (the measured window never started)'];
@@ -14,7 +14,7 @@ export function printCpuWindow(cpu: CpuWindow | null): string[] {
   if (cpu.unread.length > 0) out.push('  no CPU-bound rate estimate: part of the work was not measured (a node on another host, or not Linux)');
   else if (cpu.cpuBoundRateEstimate !== null) {
     out.push(
-      `  estimate, not a measurement: at that cost the ${cpu.cpus} cpus are all busy at ~${cpu.cpuBoundRateEstimate.toFixed(0)} req/s; no higher rate can be held on this machine, and latency grows well before it`,
+      `  estimate, not a measurement: at that cost the ${cpu.cpus} cpus are all busy at ~${f(cpu.cpuBoundRateEstimate, 0)} req/s; no higher rate can be held on this machine, and latency grows well before it`,
     );
   }
   return out;

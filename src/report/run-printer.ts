@@ -1,11 +1,12 @@
 /** The terminal summary of a run: every figure labelled with what it measures and where. */
+import { fixed, fractionPercent } from '../core/format.ts';
 import { printCpuWindow } from './cpu-printer.ts';
 import type { SloVerdict } from '../analysis/slo.ts';
 import type { SplitRow } from '../analysis/split.ts';
 import type { TrialResult } from '../tuner/trial.ts';
 
-const ms = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d));
-const pct = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(d)}%`);
+const ms = (v: number | null | undefined, d = 2): string => fixed(v, d);
+const pct = fractionPercent;
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -20,7 +21,7 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
   out.push(`esbench run ${r.partial ? '(PARTIAL: stopped early) ' : ''}— ${load.label}`);
   if (load.engine === 'paced') {
     out.push(
-      `  rate: target ${load.targetRate}/s, achieved ${ms(load.achievedRate, 1)}/s sent, ${ms(load.completedRate, 1)}/s completed (client, measured window ${(r.config.durationMs / 1000).toFixed(0)} s)`,
+      `  rate: target ${load.targetRate}/s, achieved ${ms(load.achievedRate, 1)}/s sent, ${ms(load.completedRate, 1)}/s completed (client, measured window ${fixed(r.config.durationMs / 1000, 0)} s)`,
     );
     out.push(`  concurrency: max in flight ${load.concurrency.maxInFlight} (cap ${load.concurrency.cap}${load.concurrency.capReached ? ', REACHED' : ''})`);
   } else {
@@ -85,7 +86,7 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
   out.push(...printCpuWindow(r.cpu));
   const sp = r.spikes;
   for (const o of sp.outages) {
-    out.push('', `OUTAGE: ${o.node} could not be observed for ${((o.to - o.from) / 1000).toFixed(1)} s from ${new Date(o.from).toISOString()} (${o.failedSamples} failed samples: ${o.firstError})`);
+    out.push('', `OUTAGE: ${o.node} could not be observed for ${fixed((o.to - o.from) / 1000, 1)} s from ${new Date(o.from).toISOString()} (${o.failedSamples} failed samples: ${o.firstError})`);
   }
   out.push('', `Latency spikes (client per-second p99 above ${ms(sp.thresholdMs, 1)} ms, or timeouts/errors; median p99 ${ms(sp.baselineP99Ms, 1)} ms):`);
   if (sp.spikes.length === 0) out.push('  none');

@@ -11,11 +11,12 @@ import { EventStore } from '../store/event-store.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
 import type { ReadModelOptions } from '../domain/read-models.ts';
 import { frameworkErrorOptions, hostileJson, installErrorHandling } from './error-handler.ts';
-import { createMetrics, type ServiceMetrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLibraryRoutes } from './routes/library.ts';
 import { serverTimingHeader } from './server-timing.ts';
+import type { AppServices } from './app-services.ts';
 
 export interface AppOptions {
   config: Readonly<Config>;
@@ -23,26 +24,6 @@ export interface AppOptions {
   replicaUrl: string;
   /** Fastify logger: false in tests, true (JSON to stdout) for `serve`. */
   logger?: boolean;
-}
-
-export interface AppServices {
-  config: Readonly<Config>;
-  primary: DbPool;
-  replica: DbPool;
-  store: EventStore;
-  commands: CommandHandler;
-  /** Snapshot use of the read models (empty with `decisions: 'full'`). */
-  readModelOptions: ReadModelOptions;
-  metrics: ServiceMetrics;
-  /** The pool a read model uses for `from`, falling back to the primary when configured. */
-  readModel<T>(from: 'primary' | 'replica' | undefined, timing: Timing, run: (pool: DbPool) => Promise<T>): Promise<T>;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    timing: Timing;
-    startedAt: number;
-  }
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {

@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { poolApplicationName } from '../../src/core/application-names.ts';
+import { withClient } from '../../src/core/pg-client.ts';
 import { waitFor } from '../helpers/store.ts';
 import { Agent, request } from 'undici';
 import { EmbeddedCluster, NODES, urlFor } from '../../src/cluster/embedded-cluster.ts';
@@ -130,13 +132,12 @@ export const until = <T>(fn: () => Promise<T | undefined>, timeoutMs: number, wh
 
 /** Connections of a pool (by application_name) as the node sees them. */
 export async function poolConnections(url: string, pool: 'primary' | 'replica'): Promise<number> {
-  const c = new pg.Client({ connectionString: url, application_name: 'esbench_test_probe', connectionTimeoutMillis: 2000 });
-  c.on('error', () => {});
-  await c.connect();
-  try {
-    const r = await c.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [`esbench_${pool}_pool`]);
-    return Number(r.rows[0]?.n);
-  } finally {
-    await c.end();
-  }
+  return withClient(
+    url,
+    async (c) => {
+      const r = await c.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [poolApplicationName(pool)]);
+      return Number(r.rows[0]?.n);
+    },
+    { applicationName: 'esbench_test_probe', connectionTimeoutMillis: 2000 },
+  );
 }

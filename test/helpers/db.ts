@@ -3,9 +3,10 @@
  * the replica. Not dropped afterwards (see `release`): the cluster goes at the end of the run.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject } from 'vitest';
 import { urlFor } from '../../src/cluster/embedded-cluster.ts';
+import { withClient } from '../../src/core/pg-client.ts';
 
 export interface TestDatabase {
   name: string;
@@ -22,14 +23,8 @@ export interface TestDatabase {
   release(): Promise<void>;
 }
 
-async function admin<T>(port: number, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: urlFor(port, 'postgres') });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+function admin<T>(port: number, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(urlFor(port, 'postgres'), fn, { applicationName: 'esbench_test_admin' });
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {

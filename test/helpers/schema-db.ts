@@ -8,7 +8,7 @@ export interface SchemaDatabase {
   sql: pg.Pool;
   /** Rows in `events`. */
   count(): Promise<number>;
-  /** Ends the pool; drops the database if this created it. */
+  /** Ends the pool and releases the database if this created it (not dropped: see db.ts). */
   close(): Promise<void>;
 }
 

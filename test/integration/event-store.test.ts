@@ -15,6 +15,11 @@ afterAll(async () => fx.close());
 
 const book = (id: string): Filter => ({ items: [{ types: ['Lent', 'Added'], payload: { anyOf: [{ BookID: id }] } }] });
 const INSERT = 'INSERT INTO events (event_type, payload) VALUES ($1, $2::jsonb)';
+/** Backends waiting for an advisory lock that the given backend holds. */
+const WAITING_FOR_ADVISORY = `SELECT 1 FROM pg_locks w JOIN pg_locks h
+    ON h.locktype = 'advisory' AND h.granted AND h.pid = $1
+   AND (h.classid, h.objid, h.objsubid) IS NOT DISTINCT FROM (w.classid, w.objid, w.objsubid)
+ WHERE w.locktype = 'advisory' AND NOT w.granted`;
 const ev = (type: string, payload: Record<string, string>): NewEvent => ({ type, payload });
 
 describe('event store', () => {
@@ -102,6 +107,7 @@ describe('event store', () => {
     const writer = new pg.Client({ connectionString: fx.db.primaryUrl });
     await writer.connect();
     try {
+      const writerPid = (await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const locks = appendLocks(book(id), [first]);
       await writer.query('BEGIN');
       await writer.query(SQL.lockKeys, [locks.keys, locks.exclusive]);
@@ -111,7 +117,13 @@ describe('event store', () => {
       await fx.primary.query('insert_later', INSERT, ['Lent', JSON.stringify({ BookID: id, ReaderID: 'r' })]);
       const timing = new Timing();
       const reading = store.query(book(id), { timing });
-      setTimeout(() => void writer.query('COMMIT'), 300);
+      // Commit only once the read is really waiting for the writer's advisory lock.
+      await waitFor(
+        async () => ((await fx.primary.query('waiting_reads', WAITING_FOR_ADVISORY, [writerPid])).rowCount! > 0 ? true : undefined),
+        10_000,
+        'the read to wait for the in-flight append',
+      );
+      await writer.query('COMMIT');
       const q = await reading;
       // Without the wait the read would see only the later event and return its version, and an
       // append checking "nothing newer than that" would miss the first one.

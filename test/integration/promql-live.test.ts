@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCatalogued, metricNamesInPromql, parseExposition, parseMetricList, parseMetricsDoc } from '../../src/report/promql-metrics.ts';
+import { isCatalogued, metricNamesInPromql, parseExposition, parseMetricList, parseMetricsDoc } from '../helpers/promql-metrics.ts';
 import { appFixture, type AppFixture } from '../helpers/app.ts';
 import { observabilityExprs, ROOT } from '../helpers/observability.ts';
 

@@ -3,7 +3,7 @@
  * builds exists, no password is written down, and every PromQL expression in the Grafana
  * dashboards and Prometheus rules reads a metric that docs/metrics.md (the service) or
  * prometheus/exporter-metrics.txt (postgres_exporter) lists. The live /metrics scrape check
- * reuses src/report/promql-metrics.ts once the service exists.
+ * reuses test/helpers/promql-metrics.ts once the service exists.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import {
   parseMetricList,
   parseMetricsDoc,
   type MetricCatalogue,
-} from '../../src/report/promql-metrics.ts';
+} from '../helpers/promql-metrics.ts';
 
 const ROOT = path.resolve('.');
 const read = (p: string) => fs.readFileSync(path.join(ROOT, p), 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainRejection } from '../../src/core/errors.ts';
+import type { DomainRejection } from '../../src/core/errors.ts';
 import { decide, foldBoundary, type LibraryCommand } from '../../src/domain/library-commands.ts';
 import { EVENT, READER_BOOK_LIMIT } from '../../src/domain/library-events.ts';
 import { libraryHistory } from '../../src/domain/library-history.ts';

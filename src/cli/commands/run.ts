@@ -10,6 +10,7 @@ import { resolveWorkloadSpec } from '../../load/workload.ts';
 import { createRunDir, openResultsRoot, writeJson } from '../../report/results-dir.ts';
 import { printRun } from '../../report/run-printer.ts';
 import { runTrial, type TrialConfig } from '../../tuner/trial.ts';
+import { choiceOption } from '../choice-option.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
 import { addPerfFlags, perfInput, type PerfFlags } from '../perf-flags.ts';
@@ -25,9 +26,9 @@ interface RunFlags extends GlobalFlags, PoolFlags, PerfFlags {
   workloadFile?: string;
   books?: string;
   readers?: string;
-  engine: string;
+  engine: (typeof ENGINES)[number];
   connections: string;
-  arrival: string;
+  arrival: (typeof ARRIVALS)[number];
   seed?: string;
   timeout: string;
   studyConcurrency?: boolean;
@@ -39,10 +40,8 @@ interface RunFlags extends GlobalFlags, PoolFlags, PerfFlags {
   json?: boolean;
 }
 
-function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new EsbenchError('BAD_FLAG', `${flag} must be one of ${allowed.join(', ')} (got '${value}')`);
-  return value as T;
-}
+const ENGINES = ['paced', 'autocannon'] as const;
+const ARRIVALS = ['even', 'poisson'] as const;
 
 function readWorkloadFile(file: string | undefined): unknown {
   if (file === undefined) return undefined;
@@ -67,9 +66,9 @@ export function register(program: Command, ctx: CliContext): void {
         .option('--workload-file <file>', 'a JSON workload (weights, books, readers, readFrom, queryFrom)')
         .option('--books <n>', 'book copies the workload draws from (the study: 1000)')
         .option('--readers <n>', 'readers the workload draws from (the study: 100)')
-        .option('--engine <name>', "'paced' (open model, latency from the intended send) or 'autocannon' (closed loop)", 'paced')
+        .addOption(choiceOption('--engine <name>', "'paced' (open model, latency from the intended send) or 'autocannon' (closed loop)", ENGINES, 'paced'))
         .option('--connections <n>', 'autocannon connections', '50')
-        .option('--arrival <process>', "paced arrivals: 'even' (the study's ticker) or 'poisson'", 'even')
+        .addOption(choiceOption('--arrival <process>', "paced arrivals: 'even' (the study's ticker) or 'poisson'", ARRIVALS, 'even'))
         .option('--seed <n>', 'seed of arrivals and ID draws (reported; random if omitted)')
         .option('--timeout <duration>', 'client timeout per request (the study: 1s)', '1s')
         .option('--study-concurrency', "mimic the study's generator: 50 workers, a queue of 100, overflow dropped")
@@ -82,7 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
     ),
   )).action(async (flags: RunFlags) => {
     // Everything is validated before anything starts.
-    const engine = oneOf(flags.engine, ['paced', 'autocannon'] as const, '--engine');
+    const engine = flags.engine;
     const rate = engine === 'autocannon' && flags.rate === '0' ? 0 : parsePositiveNumber(flags.rate, '--rate');
     const durationMs = parseDuration(flags.duration, '--duration');
     const warmupMs = parseDuration(flags.warmup, '--warmup');
@@ -102,7 +101,7 @@ export function register(program: Command, ctx: CliContext): void {
       rate,
       durationMs,
       warmupMs,
-      arrival: oneOf(flags.arrival, ['even', 'poisson'] as const, '--arrival'),
+      arrival: flags.arrival,
       seed: flags.seed === undefined ? undefined : parsePositiveInt(flags.seed, '--seed', { min: 0, max: 2 ** 32 - 1 }),
       timeoutMs: parseDuration(flags.timeout, '--timeout'),
       studyConcurrency: Boolean(flags.studyConcurrency),

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { ClusterHandle } from '../../cluster/cluster.ts';
-import { EsbenchError, isEsbenchError } from '../../core/errors.ts';
+import { EsbenchError } from '../../core/errors.ts';
 import { parsePositiveInt } from '../../core/units.ts';
-import { seedLibrary, type SeedOptions, type SeedResult } from '../../domain/seed.ts';
+import { seedInterruptibly as seedWithSignal, type SeedOutcome } from '../../domain/interruptible-seed.ts';
+import type { SeedOptions } from '../../domain/seed.ts';
 import { createRunDir, openResultsRoot, writeJson } from '../../report/results-dir.ts';
 import { printSeedResult } from '../../report/seed-printer.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
@@ -59,39 +60,15 @@ export function register(program: Command, ctx: CliContext): void {
   });
 }
 
-export type SeedOutcome = { kind: 'done'; result: SeedResult } | { kind: 'partial'; eventsWritten: number };
+export type { SeedOutcome } from '../../domain/interruptible-seed.ts';
 
-/**
- * Seeds with progress, stopping on the context's signal (SIGINT/SIGTERM) without waiting for the
- * statement in progress: the seed's own check stops feeding the COPY, and the backend's current
- * statement is cancelled (the COPY is one transaction, so nothing is written; a VACUUM that is
- * cancelled leaves the committed rows). Throws INTERRUPTED when nothing was written, and returns
- * 'partial' when the COPY had committed before the signal.
- */
+/** The library's seedInterruptibly with the CLI's signal, progress bar and primary session. */
 export async function seedInterruptibly(ctx: CliContext, handle: ClusterHandle, options: Omit<SeedOptions, 'onProgress' | 'signal'>): Promise<SeedOutcome> {
   const progress = createProgress('seed', options.events, ctx.stderr);
   try {
-    return await withPrimary(handle, async (c) => {
-      const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
-      const cancel = () => {
-        // A second connection, because the first one is busy with the statement to cancel.
-        void withPrimary(handle, (k) => k.query('SELECT pg_cancel_backend($1)', [pid]), 'esbench_cli_cancel').catch(() => {});
-      };
-      if (ctx.signal.aborted) throw new EsbenchError('INTERRUPTED', 'seeding interrupted before it started; nothing was written');
-      ctx.signal.addEventListener('abort', cancel, { once: true });
-      try {
-        return { kind: 'done', result: await seedLibrary(c, { ...options, onProgress: (d) => progress.update(d), signal: ctx.signal }) };
-      } catch (e) {
-        // Stopped by us: the seed's own INTERRUPTED, or the cancelled statement (query_canceled).
-        const stopped = (isEsbenchError(e) && e.code === 'INTERRUPTED') || (e as { code?: string }).code === '57014';
-        if (!ctx.signal.aborted || !stopped) throw e;
-        // The table was empty (or truncated by --reset) before the COPY: any row is the COPY's.
-        const rows = Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]?.n ?? 0);
-        if (rows === 0) throw new EsbenchError('INTERRUPTED', 'seeding interrupted; nothing was written (COPY is one transaction)', { cause: e });
-        return { kind: 'partial', eventsWritten: rows };
-      } finally {
-        ctx.signal.removeEventListener('abort', cancel);
-      }
+    return await seedWithSignal((fn, applicationName) => withPrimary(handle, fn, applicationName), options, {
+      signal: ctx.signal,
+      onProgress: (d) => progress.update(d),
     });
   } finally {
     progress.stop();

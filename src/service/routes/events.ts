@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ConcurrencyConflict } from '../../core/errors.ts';
 import { validateFilter, type Filter, type JsonObject } from '../../store/filter.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-services.ts';
 import { appendBody, queryBody } from '../schemas.ts';
 
 interface QueryBody {

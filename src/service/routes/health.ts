@@ -3,7 +3,8 @@
  * app's own Registry.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AppServices } from '../app.ts';
+import { REPLICATION_LAG_SQL, replicationLagFromRows, type ReplicationLagRow } from '../../cluster/replication-lag.ts';
+import type { AppServices } from '../app-services.ts';
 
 interface NodeHealth {
   up: boolean;
@@ -11,23 +12,20 @@ interface NodeHealth {
   error?: string;
 }
 
-const REPLICA_LAG_SQL = `SELECT pg_is_in_recovery() AS in_recovery,
-  CASE WHEN NOT pg_is_in_recovery() THEN NULL
-       WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-       ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000 END AS lag_ms`;
-
-export interface HealthReport {
+/** The service's /health answer (`esbench health`'s report is HealthReport, another thing). */
+export interface ServiceHealth {
   status: 'ok' | 'degraded' | 'down';
   primary: NodeHealth;
   replica: NodeHealth;
-  /** Replay lag measured on the replica (ms); 0 when it has replayed all it received. */
+  /** Replay lag of the newest standby as the primary sees it (ms; src/cluster/replication-lag.ts); null without one. */
   replicationLagMs: number | null;
 }
 
-export async function checkHealth(s: AppServices): Promise<HealthReport> {
-  const [p, r] = await Promise.allSettled([
+export async function checkHealth(s: AppServices): Promise<ServiceHealth> {
+  const [p, r, lag] = await Promise.allSettled([
     s.primary.query<{ in_recovery: boolean }>('health', 'SELECT pg_is_in_recovery() AS in_recovery'),
-    s.replica.query<{ in_recovery: boolean; lag_ms: number | null }>('health_replica', REPLICA_LAG_SQL),
+    s.replica.query<{ in_recovery: boolean }>('health_replica', 'SELECT pg_is_in_recovery() AS in_recovery'),
+    s.primary.query<ReplicationLagRow>('replication_lag', REPLICATION_LAG_SQL),
   ]);
   const node = (x: PromiseSettledResult<{ rows: Array<{ in_recovery: boolean }> }>): NodeHealth =>
     x.status === 'fulfilled'
@@ -35,8 +33,8 @@ export async function checkHealth(s: AppServices): Promise<HealthReport> {
       : { up: false, inRecovery: null, error: (x.reason as { code?: string }).code ?? 'UNREACHABLE' };
   const primary = node(p);
   const replica = node(r);
-  const lag = r.status === 'fulfilled' ? r.value.rows[0]?.lag_ms : null;
-  const replicationLagMs = lag === null || lag === undefined ? null : Number(lag);
+  const standby = lag.status === 'fulfilled' && replica.up ? replicationLagFromRows(lag.value.rows)[0] : undefined;
+  const replicationLagMs = standby ? standby.replayLagMs : null;
   if (replicationLagMs !== null) s.metrics.replicaLag.set(replicationLagMs / 1000);
   return { status: !primary.up ? 'down' : replica.up ? 'ok' : 'degraded', primary, replica, replicationLagMs };
 }

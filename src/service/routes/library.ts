@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CommandKind, LibraryCommand } from '../../domain/library-commands.ts';
 import { booksInCirculation, booksLentByReader } from '../../domain/read-models.ts';
-import type { AppServices } from '../app.ts';
+import type { AppServices } from '../app-services.ts';
 import { bookBody, lendingBody, readModelQuery, readerBody, readerParams } from '../schemas.ts';
 
 const BODY_OF: Record<CommandKind, object> = {

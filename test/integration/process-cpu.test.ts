@@ -1,15 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseProcStat, processTreeCpuSeconds } from '../../src/observe/process-cpu.ts';
+import { processTreeCpuSeconds } from '../../src/observe/process-cpu.ts';
 
 const BUSY_MS = 400;
 /** Of the child's ~0.4 s busy loop, at least this much must show up in the tree's CPU. */
 const MIN_CHILD_CPU_S = 0.2;
 
-/** A node child that spins for BUSY_MS, prints "busy done", then stays alive or exits. */
+/**
+ * A node child that spins until it has used BUSY_MS of CPU (not of wall-clock time: on a loaded
+ * machine a wall-clock loop gets less CPU than that), prints "busy done", then stays alive or exits.
+ */
 function burner(stayAlive: boolean): ChildProcess {
-  const code = `const end = Date.now() + ${BUSY_MS}; while (Date.now() < end) {} process.stdout.write('busy done\\n');${stayAlive ? ' setInterval(() => {}, 1000);' : ''}`;
+  const code = `const t0 = process.cpuUsage(); for (;;) { const u = process.cpuUsage(t0); if ((u.user + u.system) / 1000 >= ${BUSY_MS}) break; } process.stdout.write('busy done\\n');${stayAlive ? ' setInterval(() => {}, 1000);' : ''}`;
   return spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
@@ -36,19 +39,6 @@ afterEach(async () => {
       await once(c, 'exit');
     }
   }
-});
-
-describe('parseProcStat', () => {
-  it('reads the fields after the last ")" of a comm holding spaces and parentheses', () => {
-    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
-    const line = '4242 (post gres) (x) ) S 77 4242 4242 0 -1 4194560 10 0 0 0 123 45 600 7 20 0 1 0 100 0 0';
-    expect(parseProcStat(line)).toEqual({ ppid: 77, selfTicks: 168, reapedChildrenTicks: 607 });
-  });
-
-  it('rejects what is not a stat line', () => {
-    expect(parseProcStat('')).toBeNull();
-    expect(parseProcStat('12 (short) S 1 2')).toBeNull();
-  });
 });
 
 describe('processTreeCpuSeconds', () => {

@@ -1,0 +1,57 @@
+/** Seed 004 test 6: dead + free space per table (pgstattuple, else statistics), and GIN pending lists (primary). */
+import { formatBytes, percent } from '../../core/format.ts';
+import { asStatus, defineCheck, num, rows, thresholdText, worst, type Row } from './check.ts';
+
+export const bloat = defineCheck({
+  id: 'bloat',
+  title: 'bloat estimate',
+  sources: ['06_bloat.sql', '06_bloat_estimate.sql', '06_gin_pending.sql'],
+  async run(s) {
+    const notes: string[] = [];
+    let r: Row[];
+    let source = '06_bloat.sql';
+    try {
+      r = await rows(s.primary, source);
+    } catch (e) {
+      // pgstattuple missing or not permitted: fall back to what the statistics can say.
+      source = '06_bloat_estimate.sql';
+      notes.push(
+        `pgstattuple unavailable (${(e as Error).message}): dead share from statistics only, free space unknown`,
+      );
+      r = await rows(s.primary, source);
+    }
+    const sources = [source];
+    try {
+      const gin = await rows(s.primary, '06_gin_pending.sql');
+      sources.push('06_gin_pending.sql');
+      for (const g of gin) {
+        notes.push(
+          `${String(g.index_name)}: fastupdate ${String(g.fastupdate)}, ${String(g.pending_pages)} pending pages / ${String(g.pending_tuples)} pending entries`,
+        );
+      }
+    } catch {
+      /* pending-list detail needs pgstattuple too; the bloat figure does not */
+    }
+    return {
+      status: worst(r.map((row) => asStatus(row.status))),
+      figure: r
+        .map((row) =>
+          row.dead_tuple_percent !== undefined
+            ? `${String(row.table_name)} ${percent(row.bloat_pct)} of ${formatBytes(row.table_bytes)} (dead ${percent(row.dead_tuple_percent)}, free ${percent(row.approx_free_percent)})`
+            : `${String(row.table_name)} ${percent(row.bloat_pct ?? 0)} dead of ${formatBytes(row.table_bytes)}`,
+        )
+        .join('; '),
+      value: r.length > 0 ? Math.max(...r.map((row) => num(row.bloat_pct) ?? 0)) : null,
+      threshold: thresholdText(
+        r[0],
+        source,
+        (t) =>
+          `dead + free space: good < ${String(t.good_below_pct)}%, ok <= ${String(t.warning_above_pct)}%, warning above; tables under ${formatBytes(t.min_table_bytes)} always good`,
+      ),
+      nodes: ['primary'],
+      sources,
+      details: r,
+      notes,
+    };
+  },
+});

@@ -1,0 +1,106 @@
+/**
+ * What a health check is and what it is given. A check is one file in this directory exporting
+ * `{ id, title, sources, run }`; src/observe/health-checks.ts lists them and runs them in order.
+ * Thresholds live in the SQL (sql/health/*): a file that decides a status returns its thresholds
+ * as columns, and the threshold text a check shows is built from those columns.
+ */
+import type pg from 'pg';
+import { toNumber } from '../../core/format.ts';
+import { readSql } from '../../store/schema.ts';
+
+export type CheckStatus = 'good' | 'ok' | 'warning';
+export type NodeName = 'primary' | 'replica';
+export type Row = Record<string, unknown>;
+
+/** The outcome of one check. */
+export interface HealthCheck<Id extends string = string> {
+  id: Id;
+  title: string;
+  status: CheckStatus;
+  /** One line: the measured figure(s). */
+  figure: string;
+  /** The number the status was decided on, when there is one (unit in `threshold`). */
+  value: number | null;
+  threshold: string;
+  /** Nodes the figure comes from. */
+  nodes: NodeName[];
+  /** The SQL files (sql/health/) the check ran. */
+  sources: string[];
+  details: Row[];
+  notes: string[];
+}
+
+/** What a check's run returns; id, title and (by default) sources come from its definition. */
+export type CheckOutcome = Omit<HealthCheck, 'id' | 'title' | 'notes' | 'sources'> & {
+  notes?: string[];
+  sources?: string[];
+};
+
+/** A connected session per node; the replica may be missing (no replica configured, or down). */
+export interface Sessions {
+  primary: pg.Client;
+  /** Nodes where health could not switch track_counts off, so its own probes count as index scans. */
+  counting: NodeName[];
+  replica: pg.Client | null;
+  replicaConfigured: boolean;
+  replicaError: string | null;
+  dataDir: string | undefined;
+}
+
+export interface HealthCheckDefinition<Id extends string = string> {
+  id: Id;
+  title: string;
+  /** The SQL files (sql/health/) the check reads. */
+  sources: readonly string[];
+  run(s: Sessions): Promise<CheckOutcome>;
+}
+
+/** Keeps the literal id type, so the list of checks is also the list of ids. */
+export function defineCheck<const Id extends string>(definition: HealthCheckDefinition<Id>): HealthCheckDefinition<Id> {
+  return definition;
+}
+
+const RANK: Record<CheckStatus, number> = { good: 0, ok: 1, warning: 2 };
+
+export function worst(statuses: Iterable<CheckStatus>): CheckStatus {
+  let w: CheckStatus = 'good';
+  for (const s of statuses) if (RANK[s] > RANK[w]) w = s;
+  return w;
+}
+
+export function asStatus(v: unknown): CheckStatus {
+  return v === 'good' || v === 'ok' || v === 'warning' ? v : 'warning';
+}
+
+export const num = toNumber;
+
+export async function rows(client: pg.Client, file: string, values?: unknown[]): Promise<Row[]> {
+  const r = await client.query<Row>(readSql(`health/${file}`), values);
+  return r.rows;
+}
+
+/** The nodes a both-node check reads: the primary, and the replica when there is one. */
+export function nodesOf(s: Sessions): Array<[NodeName, pg.Client]> {
+  return s.replica
+    ? [
+        ['primary', s.primary],
+        ['replica', s.replica],
+      ]
+    : [['primary', s.primary]];
+}
+
+export function countingNote(s: Sessions): string[] {
+  return s.counting.length === 0
+    ? []
+    : [
+        `not a superuser on ${s.counting.join(' and ')}: earlier health runs' query-plan probes are counted as scans there`,
+      ];
+}
+
+/**
+ * The threshold text from the threshold columns of a SQL file's first row; when the query
+ * returned no row there are no columns, and the text points at the file instead of restating them.
+ */
+export function thresholdText(first: Row | undefined, file: string, render: (row: Row) => string): string {
+  return first ? render(first) : `thresholds in sql/health/${file} (no rows to read them from)`;
+}

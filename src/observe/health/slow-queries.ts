@@ -1,0 +1,63 @@
+/** Slowest DML statements by mean execution time, from pg_stat_statements on each node. */
+import { shortMs } from '../../core/format.ts';
+import { asStatus, defineCheck, nodesOf, num, rows, thresholdText, worst, type NodeName, type Row } from './check.ts';
+
+const SQL = '11_slow_queries.sql';
+
+export const slowQueries = defineCheck({
+  id: 'slow_queries',
+  title: 'slow queries',
+  sources: [SQL],
+  async run(s) {
+    const details: Row[] = [];
+    const notes: string[] = [];
+    const nodes: NodeName[] = [];
+    let first: Row | undefined;
+    for (const [node, client] of nodesOf(s)) {
+      const ext = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'");
+      if (ext.rowCount === 0) {
+        notes.push(`${node}: pg_stat_statements is not installed in this database`);
+        continue;
+      }
+      try {
+        const r = await rows(client, SQL);
+        nodes.push(node);
+        first ??= r[0];
+        for (const row of r) details.push({ node, ...row });
+      } catch (e) {
+        // Installed but not preloaded (shared_preload_libraries): the view errors.
+        notes.push(`${node}: ${(e as Error).message}`);
+      }
+    }
+    details.sort((a, b) => (num(b.mean_ms) ?? 0) - (num(a.mean_ms) ?? 0));
+    const top = details[0];
+    const threshold = thresholdText(
+      first,
+      SQL,
+      (t) =>
+        `mean execution per DML statement: good <= ${String(t.good_max_ms)} ms, ok <= ${String(t.ok_max_ms)} ms (seed 002: slow > 100 ms), warning above`,
+    );
+    if (nodes.length === 0) {
+      return {
+        status: 'ok',
+        figure: 'pg_stat_statements unavailable: cannot tell',
+        value: null,
+        threshold,
+        nodes,
+        details,
+        notes,
+      };
+    }
+    return {
+      status: worst(details.map((r) => asStatus(r.status))),
+      figure: top
+        ? `slowest mean ${shortMs(num(top.mean_ms))} over ${String(top.calls)} calls on ${String(top.node)}: ${String(top.query).slice(0, 80)}`
+        : 'no DML statements recorded yet',
+      value: top ? num(top.mean_ms) : null,
+      threshold,
+      nodes,
+      details,
+      notes,
+    };
+  },
+});
