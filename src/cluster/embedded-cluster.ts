@@ -8,6 +8,7 @@
  * Layout of `<dataDir>`: cluster.json (ports, intent), primary/, replica/, primary.log, replica.log.
  */
 import fs from 'node:fs';
+import { writeJsonAtomic } from '../core/atomic-file.ts';
 import path from 'node:path';
 import { APPLICATION_NAMES } from '../core/application-names.ts';
 import { EsbenchError } from '../core/errors.ts';
@@ -96,9 +97,7 @@ export class EmbeddedCluster {
   }
 
   private writeState(state: ClusterState): void {
-    const tmp = `${this.stateFile}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
-    fs.renameSync(tmp, this.stateFile);
+    writeJsonAtomic(this.stateFile, state);
   }
 
   private osUser(): OsUser | undefined {

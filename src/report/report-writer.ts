@@ -8,6 +8,7 @@
  * or shaped differently degrades its own section (a note says what is missing), never the page.
  */
 import fs from 'node:fs';
+import { writeFileAtomic } from '../core/atomic-file.ts';
 import path from 'node:path';
 import { EsbenchError } from '../core/errors.ts';
 import { capacitySection } from './html/capacity-section.ts';
@@ -136,11 +137,7 @@ function normaliseCitations(dir: string, study: Record<string, Json>): Record<st
   return { ...study, verdicts };
 }
 
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
+const writeAtomically = (file: string, text: string): void => writeFileAtomic(file, text);
 
 export async function writeReport(dir: string): Promise<{ htmlPath: string; mdPath: string }> {
   const abs = path.resolve(dir);

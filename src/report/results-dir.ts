@@ -4,6 +4,7 @@
  * JSON is written atomically (temp file + rename): a result is whole or absent.
  */
 import fs from 'node:fs';
+import { writeJsonAtomic } from '../core/atomic-file.ts';
 import path from 'node:path';
 import { EsbenchError } from '../core/errors.ts';
 
@@ -41,7 +42,5 @@ export function createRunDir(root: string, kind: string, now: Date = new Date())
 }
 
 export function writeJson(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  writeJsonAtomic(file, value);
 }

@@ -15,6 +15,7 @@
  * the end, on SIGINT/SIGTERM, and on resume after a crash.
  */
 import fs from 'node:fs';
+import { writeJsonAtomic } from '../core/atomic-file.ts';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -93,15 +94,7 @@ function withPrimary<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<
   );
 }
 
-/**
- * Whole or absent (temp file + rename), like report/results-dir.ts's writeJson, which this layer
- * may not import (study sits below report).
- */
-function writeJson(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(tmp, file);
-}
+const writeJson = (file: string, value: unknown): void => writeJsonAtomic(file, value);
 
 function readJson<T>(file: string): T | null {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : null;

@@ -6,7 +6,7 @@
  * The trial is injected: the CLI runs a full trial against the service; a test can run the paced engine
  * against any URL (e.g. a server with a known limit).
  */
-import fs from 'node:fs';
+import { writeJsonAtomic } from '../core/atomic-file.ts';
 import path from 'node:path';
 import { evaluateSlo, parseSlo, type SloClause, type SloVerdict } from '../analysis/slo.ts';
 import { EsbenchError } from '../core/errors.ts';
@@ -62,10 +62,8 @@ export function serviceTrialRunner(target: TrialTarget, options: Pick<CapacityOp
     let file: string | undefined;
     if (options.dir) {
       const tdir = path.join(options.dir, 'trials', `${String(step).padStart(2, '0')}-${rate}-r${rep}`);
-      fs.mkdirSync(tdir, { recursive: true });
       file = path.join(tdir, 'run.json');
-      fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(r, null, 2)}\n`);
-      fs.renameSync(`${file}.tmp`, file);
+      writeJsonAtomic(file, r);
     }
     const achievedRate = r.load.engine === 'paced' ? r.load.achievedRate : r.load.completedRate;
     return { result: { latency: r.load.latency, counters: r.load.counters, achievedRate }, summary: summarizeTrial(r), ...(file ? { file } : {}) };

@@ -17,7 +17,7 @@
  * catalogue first (to_regclass / pg_settings, with bound parameters) and quoted; values are quoted literals.
  */
 import fs from 'node:fs';
-import path from 'node:path';
+import { writeJsonAtomic } from '../core/atomic-file.ts';
 import pg from 'pg';
 import { EsbenchError } from '../core/errors.ts';
 import { redactUrl } from '../core/redact.ts';
@@ -117,18 +117,9 @@ export function readJournal(file: string): SettingsJournal | undefined {
   }
 }
 
-/** Written to a temporary file and renamed: a crash never leaves half a journal. */
+/** Whole or absent, and fsynced: a crash never leaves half a journal. */
 function writeJournal(file: string, journal: SettingsJournal): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, `${JSON.stringify(journal, null, 2)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeJsonAtomic(file, journal, { fsync: true });
 }
 
 // ---------------------------------------------------------------- values

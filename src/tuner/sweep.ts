@@ -9,6 +9,7 @@
  * again.
  */
 import fs from 'node:fs';
+import { writeJsonAtomic } from '../core/atomic-file.ts';
 import path from 'node:path';
 import { EsbenchError } from '../core/errors.ts';
 import { createRng } from '../core/prng.ts';
@@ -98,11 +99,6 @@ export function trialDir(dir: string, t: ScheduledTrial): string {
   return path.join(dir, 'trials', `${String(t.index).padStart(3, '0')}-${safeName(t.key)}-${t.rep}`);
 }
 
-function writeJsonAtomic(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  fs.renameSync(`${file}.tmp`, file);
-}
 
 interface StoredPlan {
   kind: 'sweep-plan';
