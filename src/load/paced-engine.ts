@@ -25,7 +25,7 @@ import { Pool } from 'undici';
 import { EsbenchError } from '../core/errors.ts';
 import { createArrivalSchedule, type ArrivalProcess } from './arrival-schedule.ts';
 import type { EncodedHistogram } from './histogram.ts';
-import { LatencyRecorder, type EndpointRecord, type Phase, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
+import { LatencyRecorder, type EndpointRecord, type ProbeSample, type Phase, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
 import { createRng, randomSeed } from '../core/prng.ts';
 import { serviceTiming } from './server-timing.ts';
 import { serviceError, type PlannedRequest, type ServiceErrorBody, type Workload, type WorkloadStats } from './workload.ts';
@@ -150,6 +150,8 @@ export interface PacedRunResult {
   latency: EncodedHistogram;
   scheduleLag: EncodedHistogram;
   byEndpoint: Record<string, EndpointRecord>;
+  /** The service's calibration probe readings seen in the window (Server-Timing probe). */
+  probes: ProbeSample[];
   seconds: SecondRecord[];
   client: { cpuMean: number | null; cpuMax: number | null; eventLoopDelayP99Ms: number | null; eventLoopDelayMaxMs: number | null };
   warnings: EngineWarning[];
@@ -483,6 +485,7 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     latency: recorded.latency,
     scheduleLag: recorded.scheduleLag,
     byEndpoint: recorded.byEndpoint,
+    probes: recorded.probes,
     seconds: recorded.seconds,
     client: {
       cpuMean: cpuSeries.length > 0 ? ss.mean(cpuSeries) : null,

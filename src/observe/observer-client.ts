@@ -26,7 +26,7 @@ export const observerSql = (sql: string): string => `${sql} ${OBSERVER_TAG}`;
  * comment included, so the name can be read back from its `query` column. Note that queryid ignores
  * comments: the same SQL sent under two names shares one entry and keeps the first name.
  */
-const NAME = /\/\*\s*esbench:([A-Za-z0-9_.:-]+)\s*\*\//;
+const NAME = /\/\*\s*esbench:([A-Za-z0-9_.:@-]+)\s*\*\//;
 
 export function statementName(query: string): string | null {
   return NAME.exec(query)?.[1] ?? null;

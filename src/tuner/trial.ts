@@ -193,6 +193,7 @@ export async function runTrial(
     const split = computeSplit({
       endpoints: load.byEndpoint,
       ...(observed ? { statements: observed.statements } : {}),
+      probes: load.probes ?? [],
       clientMeasuredAt: load.label,
     });
     const spikes = detectSpikes(load.seconds, observed?.samplers ?? []);
