@@ -50,6 +50,8 @@ export interface ClientHealth {
   /** Event-loop delay beyond the monitor's resolution, p99 and max, ms. */
   eventLoopDelayP99Ms: number | null;
   eventLoopDelayMaxMs: number | null;
+  /** Event-loop delay samples behind the p99 (about one per 10 ms of an idle loop). */
+  eventLoopDelaySamples?: number;
   maxInFlight: number;
   queued: number;
 }
