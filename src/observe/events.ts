@@ -16,7 +16,7 @@
  * Without the privilege to read the control file, the counters alone detect it (undated). All
  * times are the server's clock (epoch ms).
  */
-import type { Sample } from './sampler.ts';
+import type { Sample } from './sample.ts';
 
 export interface MaintenanceEvent {
   kind: 'maintenance';
