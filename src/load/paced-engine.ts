@@ -112,11 +112,18 @@ export interface PacedEngineOptions {
   thresholds?: Partial<DistortionThresholds>;
   /** Keep the per-second series in the result (default true). */
   keepSeconds?: boolean;
+  /**
+   * Shifts every intended send by this much (ms). Worker k of N runs rate/N shifted by k/rate, so
+   * the N even schedules interleave into one even schedule at the full rate (paced-workers.ts).
+   */
+  scheduleOffsetMs?: number;
 }
 
 export interface PacedRunResult {
   engine: 'paced';
   label: string;
+  /** Generator processes whose results were merged into this one (1 when absent). */
+  workers?: number;
   /** True when stopped by the signal before the schedule ended. */
   partial: boolean;
   config: {
@@ -247,7 +254,8 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
   let lastWindowSendPerf: number | null = null;
   let partial = false;
   let schedulingDone = false;
-  let nextAt = originMs + schedule.next();
+  const offsetMs = Math.max(0, options.scheduleOffsetMs ?? 0);
+  let nextAt = originMs + offsetMs + schedule.next();
   let tickTimer: NodeJS.Timeout | undefined;
   let rollTimer: NodeJS.Timeout | undefined;
   let resolveDrained: (() => void) | undefined;
@@ -398,7 +406,7 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
       if (nextAt > now) break;
       if (!measuring && nextAt >= measureAt) startMeasuring(now);
       fire(nextAt);
-      nextAt = originMs + schedule.next();
+      nextAt = originMs + offsetMs + schedule.next();
     }
     const wakeAt = Math.min(nextAt, endAt, measuring ? Number.POSITIVE_INFINITY : measureAt);
     tickTimer = setTimeout(tick, Math.max(0, wakeAt - performance.now()));
