@@ -88,6 +88,12 @@ export interface Sample {
   serverAt: number;
   /** Round trip of this sample, ms. */
   costMs: number;
+  /**
+   * This sample read the slow-moving parts: checkpoint, gin, database, tables (once a second, see
+   * DETAIL_EVERY_MS in sampler.ts). Without them, checkpoint and database are null and gin and
+   * tables empty: not observed in this sample, not zero. Older results lack the field (all detailed).
+   */
+  detail?: boolean;
   backends: BackendGroup[];
   maintenance: MaintenanceActivity[];
   checkpoint: CheckpointCounters | null;

@@ -194,12 +194,13 @@ export function buildSampleSql(options: SampleSqlOptions): string {
     'serverAt', ${ms('clock_timestamp()')},
     'backends', ${json(backends, '[]')},
     'maintenance', ${json(maintenance, '[]')},
-    'checkpoint', (${checkpoint}),
-    'gin', ${json(gin, '[]')},
+    'detail', $4::boolean,
+    'checkpoint', CASE WHEN $4 THEN (${checkpoint}) END,
+    'gin', CASE WHEN $4 THEN ${json(gin, '[]')} ELSE '[]'::json END,
     'walBytes', ${wal},
     'replication', (${replication}),
-    'database', (${database}),
-    'tables', ${json(tables, '[]')}) AS sample`);
+    'database', CASE WHEN $4 THEN (${database}) END,
+    'tables', CASE WHEN $4 THEN ${json(tables, '[]')} ELSE '[]'::json END) AS sample`);
 }
 
 /**
@@ -212,6 +213,9 @@ export const TARGETS_SQL = observerSql(`SELECT
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'`);
 const TARGETS_REFRESH = 40;
+
+/** How often a sample reads the slow-moving parts (see Sample.detail). */
+export const DETAIL_EVERY_MS = 1000;
 
 interface Targets {
   tables: string[];
@@ -239,9 +243,12 @@ export function summarize(samples: readonly Sample[], events: readonly TimelineE
   const first = samples[0];
   const last = samples[samples.length - 1];
   let cacheHitRatio: number | null = null;
-  if (first?.database && last?.database) {
-    const hit = last.database.blksHit - first.database.blksHit;
-    const read = last.database.blksRead - first.database.blksRead;
+  // Database counters are read once a second (Sample.detail): the first and last samples that have them.
+  const firstDb = samples.find((s) => s.database !== null)?.database;
+  const lastDb = samples.findLast((s) => s.database !== null)?.database;
+  if (firstDb && lastDb) {
+    const hit = lastDb.blksHit - firstDb.blksHit;
+    const read = lastDb.blksRead - firstDb.blksRead;
     cacheHitRatio = hit + read > 0 ? hit / (hit + read) : null;
   }
   let walBytes: number | null = null;
@@ -337,6 +344,7 @@ function toSample(raw: RawSample, at: number, costMs: number): Sample {
     at,
     serverAt: num(raw.serverAt) ?? at,
     costMs,
+    detail: raw.detail !== false,
     backends: raw.backends,
     maintenance: raw.maintenance.map((m) => ({ ...m, startedAt: num(m.startedAt), blocksTotal: num(m.blocksTotal), blocksDone: num(m.blocksDone) })),
     checkpoint,
@@ -402,6 +410,17 @@ export async function startSampler(options: SamplerOptions): Promise<Sampler> {
   const errors: SamplerResult['errors'] = [];
   let missedTicks = 0;
   let targets: Targets | undefined;
+  // The slow-moving parts (table counters, GIN pending lists, checkpoint counters and the control
+  // file, database counters) once per DETAIL_EVERY_MS; backends, waits, vacuum progress, WAL and
+  // replication lag every sample. The first sample and a closing one (at stop) carry them.
+  let lastDetailAt = Number.NEGATIVE_INFINITY;
+  const detailDue = (at: number): boolean => {
+    if (at - lastDetailAt >= DETAIL_EVERY_MS - intervalMs / 2) {
+      lastDetailAt = at;
+      return true;
+    }
+    return false;
+  };
   let samplesSinceTargets = 0;
   let stopped = false;
   let running: Promise<void> | undefined;
@@ -424,7 +443,7 @@ export async function startSampler(options: SamplerOptions): Promise<Sampler> {
       const r = await client.query<{ sample: RawSample }>({
         name: 'esbench_observer_sample',
         text: sql,
-        values: [OBSERVER_APPLICATION_NAME, targets.tables, targets.gin],
+        values: [OBSERVER_APPLICATION_NAME, targets.tables, targets.gin, detailDue(at)],
       });
       const raw = r.rows[0]?.sample;
       if (!raw) return;
@@ -478,6 +497,11 @@ export async function startSampler(options: SamplerOptions): Promise<Sampler> {
       options.signal?.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
       await running;
+      // A closing sample with the slow-moving parts, so the window's counters end at its end.
+      if (samples.at(-1)?.detail === false) {
+        lastDetailAt = Number.NEGATIVE_INFINITY;
+        await sampleOnce();
+      }
       try {
         await client.end();
       } catch {
