@@ -95,7 +95,7 @@ export const QUERY_TIMEOUT_GRACE_MS = 1000;
  * comment alone would not keep endpoints apart: queryid ignores comments, so the same SQL sent by
  * two endpoints is one pg_stat_statements entry that keeps the first caller's text (measured: lend
  * and add-copy then shared one mean). So a statement that can carry a WITH clause also gets an
- * unused, empty CTE named after the endpoint: CTE names are part of the queryid (PG 15-18), the
+ * unused, empty CTE named after the endpoint: CTE names are part of the queryid (checked on PG 15 and 17), the
  * parser keeps it, the planner drops it (an unreferenced SELECT CTE is never planned or run).
  * Utility statements (BEGIN, COMMIT) cannot carry one; from PG 16 their queryid ignores the text,
  * so they stay shared between endpoints (the split says so).
