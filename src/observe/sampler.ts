@@ -112,10 +112,18 @@ export interface SampleSqlOptions {
   pgstattupleSchema: string | null;
   /** pg_control_checkpoint() may be called (superuser, or EXECUTE granted). */
   controlFile: boolean;
+  /**
+   * With the slow-moving parts (default): checkpoint, GIN pending lists, database and table
+   * counters ($2 = table OIDs, $3 = GIN index OIDs). Without: a smaller statement ($1 only).
+   */
+  detail?: boolean;
 }
 
 export function buildSampleSql(options: SampleSqlOptions): string {
   const { serverVersionNum, inRecovery, pgstattupleSchema } = options;
+  // Two prepared statements rather than one with CASE: the executor sets up every subplan of a
+  // statement whether it runs or not, and the light one runs three times in four.
+  const detail = options.detail ?? true;
   const ms = (expr: string): string => `extract(epoch FROM ${expr}) * 1000`;
   // The statistics functions directly, not the pg_stat_* views: the views join catalogs (and, for
   // tables, every index with a GROUP BY) to produce columns the sample does not read. Measured on
@@ -194,13 +202,13 @@ export function buildSampleSql(options: SampleSqlOptions): string {
     'serverAt', ${ms('clock_timestamp()')},
     'backends', ${json(backends, '[]')},
     'maintenance', ${json(maintenance, '[]')},
-    'detail', $4::boolean,
-    'checkpoint', CASE WHEN $4 THEN (${checkpoint}) END,
-    'gin', CASE WHEN $4 THEN ${json(gin, '[]')} ELSE '[]'::json END,
+    'detail', ${detail},
+    'checkpoint', ${detail ? `(${checkpoint})` : 'NULL::json'},
+    'gin', ${detail ? json(gin, '[]') : `'[]'::json`},
     'walBytes', ${wal},
     'replication', (${replication}),
-    'database', CASE WHEN $4 THEN (${database}) END,
-    'tables', CASE WHEN $4 THEN ${json(tables, '[]')} ELSE '[]'::json END) AS sample`);
+    'database', ${detail ? `(${database})` : 'NULL::json'},
+    'tables', ${detail ? json(tables, '[]') : `'[]'::json`}) AS sample`);
 }
 
 /**
@@ -400,12 +408,14 @@ export async function startSampler(options: SamplerOptions): Promise<Sampler> {
   if (controlDenied !== null) {
     notes.push(`pg_control_checkpoint() failed (${controlDenied}): checkpoints are detected from counters only, without their time`);
   }
-  const sql = buildSampleSql({
+  const sqlOptions: SampleSqlOptions = {
     serverVersionNum: info.serverVersionNum,
     inRecovery: info.inRecovery,
     pgstattupleSchema: ginSchema,
     controlFile: controlDenied === null,
-  });
+  };
+  const sqlDetail = buildSampleSql(sqlOptions);
+  const sqlLight = buildSampleSql({ ...sqlOptions, detail: false });
   const samples: Sample[] = [];
   const errors: SamplerResult['errors'] = [];
   let missedTicks = 0;
@@ -440,11 +450,9 @@ export async function startSampler(options: SamplerOptions): Promise<Sampler> {
         samplesSinceTargets = 0;
       }
       samplesSinceTargets += 1;
-      const r = await client.query<{ sample: RawSample }>({
-        name: 'esbench_observer_sample',
-        text: sql,
-        values: [OBSERVER_APPLICATION_NAME, targets.tables, targets.gin, detailDue(at)],
-      });
+      const r = detailDue(at)
+        ? await client.query<{ sample: RawSample }>({ name: 'esbench_observer_sample', text: sqlDetail, values: [OBSERVER_APPLICATION_NAME, targets.tables, targets.gin] })
+        : await client.query<{ sample: RawSample }>({ name: 'esbench_observer_sample_light', text: sqlLight, values: [OBSERVER_APPLICATION_NAME] });
       const raw = r.rows[0]?.sample;
       if (!raw) return;
       const sample = toSample(raw, at, performance.now() - t0);
