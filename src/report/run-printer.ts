@@ -97,11 +97,16 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
       }
     }
     for (const e of r.observation.errors) out.push(`  ${e.node}: no statement window (${e.message})`);
-    for (const w of r.observation.statements) {
-      if (w.observerShare === undefined) continue;
+    const shares = r.observation.statements.filter((w) => w.observerShare !== undefined);
+    for (const w of shares) {
       out.push(
         `  ${w.node.padEnd(8)} observer's own statements: ${ms(w.observerMs, 1)} ms of ${ms(w.databaseMs, 1)} ms database statement time (exec + plan, pg_stat_statements) = ${pct(w.observerShare)}`,
       );
+    }
+    if (shares.length > 1) {
+      const observer = shares.reduce((a, w) => a + w.observerMs, 0);
+      const database = shares.reduce((a, w) => a + w.databaseMs, 0);
+      out.push(`  both     observer's own statements: ${ms(observer, 1)} ms of ${ms(database, 1)} ms = ${pct(database > 0 ? observer / database : null)} of the database's statement time`);
     }
     for (const w of r.observation.statements) {
       const top = Object.values(w.byName)
