@@ -56,6 +56,8 @@ export interface PacedWorkersOptions extends Omit<PacedEngineOptions, 'workload'
   workers: number;
   spec: WorkloadSpec;
   snapshot?: LibrarySnapshot | undefined;
+  /** Called once the workers are up, with their pids (e.g. to count their CPU). */
+  onWorkers?: (pids: readonly number[]) => void;
 }
 
 const WORKER_FILE = fileURLToPath(new URL('./paced-worker.ts', import.meta.url));
@@ -89,6 +91,7 @@ export async function runPacedWorkers(options: PacedWorkersOptions): Promise<Pac
           }),
       ),
     );
+    options.onWorkers?.(children.map((c) => c.pid).filter((p): p is number => p !== undefined));
     const startAtEpochMs = Date.now() + 200;
     const done = children.map(
       (c, k) =>

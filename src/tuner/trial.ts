@@ -139,8 +139,12 @@ export async function runTrial(
       return undefined;
     });
   };
+  let generatorPids: number[] = [];
   const cpuTargets: CpuTargets = {
     servicePid: service.pid,
+    get generatorPids() {
+      return generatorPids;
+    },
     ...(cluster.embedded ? { postgres: { primary: cluster.embedded.pidOf('primary'), replica: cluster.embedded.pidOf('replica') } } : {}),
   };
   let cpuStart: CpuReading | undefined;
@@ -155,7 +159,8 @@ export async function runTrial(
     if (config.engine === 'paced') {
       const workers = config.workers ?? 1;
       load = await (workers > 1
-        ? (o: Omit<PacedEngineOptions, 'workload'>) => runPacedWorkers({ ...o, workers, spec: config.workload, snapshot })
+        ? (o: Omit<PacedEngineOptions, 'workload'>) =>
+            runPacedWorkers({ ...o, workers, spec: config.workload, snapshot, onWorkers: (pids) => (generatorPids = [...pids]) })
         : (o: Omit<PacedEngineOptions, 'workload'>) => runPaced({ ...o, workload }))({
         url: service.url,
         rate: config.rate,

@@ -84,6 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
   ).action(async (flags: RunFlags) => {
     // Everything is validated before anything starts.
     const engine = oneOf(flags.engine, ['paced', 'autocannon'] as const, '--engine');
+    if (engine !== 'paced' && flags.workers !== '1') throw new EsbenchError('BAD_FLAG', '--workers applies to the paced engine only');
     const rate = engine === 'autocannon' && flags.rate === '0' ? 0 : parsePositiveNumber(flags.rate, '--rate');
     const durationMs = parseDuration(flags.duration, '--duration');
     const warmupMs = parseDuration(flags.warmup, '--warmup');
