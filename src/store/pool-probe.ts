@@ -1,6 +1,7 @@
 /**
- * A calibration probe: a trivial statement (`SELECT $1::int`, i.e. SELECT 1) on a service pool, once a second. Its round
- * trip, as the service measures any statement's, is what a round trip costs besides the work the
+ * A calibration probe: a trivial statement (`SELECT $1::int`, i.e. SELECT 1) on a service pool,
+ * four times a second (on a busy machine single readings range from 0.5 to 100+ ms: the mean needs
+ * many). Its round trip, as the service measures any statement's, is what a round trip costs besides the work the
  * database reports: the wire, the database backend's and the service's wake-ups (a busy event loop
  * delays the reading of every result, the probe's too), and a one-row decode. Subtracting the
  * probe's own execution and planning (pg_stat_statements, statement `probe`) leaves the part that
@@ -29,7 +30,7 @@ export interface PoolProbe {
   stop(): void;
 }
 
-export function startPoolProbe(pool: DbPool, intervalMs = 1000): PoolProbe {
+export function startPoolProbe(pool: DbPool, intervalMs = 250): PoolProbe {
   let latest: ProbeReading | undefined;
   let seq = 0;
   let busy = false;
