@@ -9,6 +9,8 @@ export interface BenchContext {
   /** TRUNCATE and seed a rule-consistent library history of n events (1000 books x 100 readers). */
   reseed(events: number, options?: { snapshots?: boolean }): Promise<void>;
   progress(line: string): void;
+  /** Use the database as it is (a caller that seeded it already). */
+  skipSeed?: boolean;
 }
 
 export interface BenchResult {

@@ -13,6 +13,8 @@ import { createRunDir, writeJson } from '../src/report/results-dir.ts';
 import { applySchema } from '../src/store/schema.ts';
 import { appendRace } from './append-race.ts';
 import { decisionCost } from './decision-cost.ts';
+import { driverReference } from './driver-reference.ts';
+import { generatorWorkers } from './generator-workers.ts';
 import { appendLatency, appendThroughput, generatorAccuracy, serverOverhead } from './load-benches.ts';
 import type { BenchContext, BenchResult } from './bench-context.ts';
 
@@ -23,6 +25,8 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   'server-overhead': serverOverhead,
   'append-throughput': appendThroughput,
   'append-latency': appendLatency,
+  'generator-workers': generatorWorkers,
+  'driver-reference': driverReference,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, results: { type: 'string', default: 'results' } } });

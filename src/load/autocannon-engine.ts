@@ -50,7 +50,7 @@ import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
 import { EsbenchError } from '../core/errors.ts';
 import type { EncodedHistogram } from './histogram.ts';
-import { LatencyRecorder, type EndpointRecord, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
+import { LatencyRecorder, type EndpointRecord, type ProbeSample, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
 import { createRng, randomSeed } from '../core/prng.ts';
 import { serviceTiming, type ServiceTiming } from './server-timing.ts';
 import { serviceError, type PlannedRequest, type ServiceErrorBody, type Workload, type WorkloadStats } from './workload.ts';
@@ -117,6 +117,8 @@ export interface AutocannonRunResult {
   counters: RequestCounters;
   latency: EncodedHistogram;
   byEndpoint: Record<string, EndpointRecord>;
+  /** The service's calibration probe readings seen in the window (Server-Timing probe). */
+  probes: ProbeSample[];
   seconds: SecondRecord[];
   workloadStats: WorkloadStats;
 }
@@ -302,6 +304,7 @@ export async function runAutocannon(options: AutocannonEngineOptions): Promise<A
     counters: recorded.counters,
     latency: recorded.latency,
     byEndpoint: recorded.byEndpoint,
+    probes: recorded.probes,
     seconds: recorded.seconds,
     workloadStats: workload.stats(),
   };

@@ -50,6 +50,8 @@ export interface ClientHealth {
   /** Event-loop delay beyond the monitor's resolution, p99 and max, ms. */
   eventLoopDelayP99Ms: number | null;
   eventLoopDelayMaxMs: number | null;
+  /** Event-loop delay samples behind the p99 (about one per 10 ms of an idle loop). */
+  eventLoopDelaySamples?: number;
   maxInFlight: number;
   queued: number;
 }
@@ -66,8 +68,8 @@ export interface SecondRecord {
   /** Client latency of the responses completed in this second, all endpoints. */
   latency: EncodedHistogram;
   latencyByEndpoint: Record<string, EncodedHistogram>;
-  /** Actual send − intended send of the requests sent in this second. */
-  scheduleLag: LatencySummary;
+  /** Actual send − intended send of the requests sent in this second (with its histogram, so workers merge). */
+  scheduleLag: LatencySummary | EncodedHistogram;
   client: ClientHealth | null;
 }
 
@@ -88,8 +90,19 @@ export interface EndpointRecord {
   appDerived: EncodedHistogram;
   /** Responses whose client latency was below their server total (clock granularity); recorded as 0. */
   negativeTransport: number;
-  /** Statements run by `responses` responses, by `pool.statement` (Server-Timing db desc). */
+  /** Statements run by `responses` responses, by `pool.statement[@endpoint]` (Server-Timing db desc). */
   statementCalls: { responses: number; calls: Record<string, number> };
+  /**
+   * The driver's part of the DB round trip (Server-Timing decode) over `responses` responses:
+   * first result message → result per statement, and the round trips, rows and bytes received.
+   */
+  driver?: { responses: number; decode: EncodedHistogram; roundTrips: number; rows: number; bytes: number };
+}
+
+/** A calibration probe reading the service reported (Server-Timing probe), by sequence number. */
+export interface ProbeSample {
+  seq: number;
+  ms: number;
 }
 
 export interface RecorderResult {
@@ -99,6 +112,8 @@ export interface RecorderResult {
   latency: EncodedHistogram;
   scheduleLag: EncodedHistogram;
   byEndpoint: Record<string, EndpointRecord>;
+  /** Distinct probe readings carried by the window's responses, by sequence number. */
+  probes: ProbeSample[];
 }
 
 export interface CompletionSample {
@@ -176,6 +191,11 @@ class EndpointWindow {
   negativeTransport = 0;
   readonly calls: Record<string, number> = {};
   callsReported = 0;
+  readonly decode = new LatencyHistogram();
+  driverResponses = 0;
+  roundTrips = 0;
+  rows = 0;
+  bytes = 0;
 
   toJSON(): EndpointRecord {
     return {
@@ -188,6 +208,9 @@ class EndpointWindow {
       appDerived: this.appDerived.toJSON(),
       negativeTransport: this.negativeTransport,
       statementCalls: { responses: this.callsReported, calls: { ...this.calls } },
+      ...(this.driverResponses > 0
+        ? { driver: { responses: this.driverResponses, decode: this.decode.toJSON(), roundTrips: this.roundTrips, rows: this.rows, bytes: this.bytes } }
+        : {}),
     };
   }
 }
@@ -229,6 +252,7 @@ export class LatencyRecorder {
   private readonly window = new Map<string, EndpointWindow>();
   private readonly windowLatency = new LatencyHistogram();
   private readonly windowLag = new LatencyHistogram();
+  private readonly probes = new Map<number, number>();
 
   constructor(options: LatencyRecorderOptions) {
     this.originMs = options.originMs;
@@ -302,6 +326,14 @@ export class LatencyRecorder {
     w.db.record(t.dbMs);
     w.app.record(t.appMs);
     w.appDerived.record(t.totalMs - t.poolMs - t.dbMs);
+    if (t.driver) {
+      w.driverResponses += 1;
+      w.decode.record(t.driver.decodeMs);
+      w.roundTrips += t.driver.roundTrips;
+      w.rows += t.driver.rows;
+      w.bytes += t.driver.bytes;
+    }
+    if (t.probe && !this.probes.has(t.probe.seq)) this.probes.set(t.probe.seq, t.probe.ms);
     if (t.calls) {
       w.callsReported += 1;
       for (const [k, n] of Object.entries(t.calls)) w.calls[k] = (w.calls[k] ?? 0) + n;
@@ -344,6 +376,7 @@ export class LatencyRecorder {
       latency: this.windowLatency.toJSON(),
       scheduleLag: this.windowLag.toJSON(),
       byEndpoint,
+      probes: [...this.probes].sort(([a], [b]) => a - b).map(([seq, ms]) => ({ seq, ms })),
     };
   }
 
@@ -426,7 +459,7 @@ export class LatencyRecorder {
       byEndpoint,
       latency: s.all.toJSON(),
       latencyByEndpoint,
-      scheduleLag: s.lag.summary(),
+      scheduleLag: s.lag.toJSON(),
       client: null,
     };
     this.give(s.all);

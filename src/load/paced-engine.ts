@@ -25,7 +25,7 @@ import { Pool } from 'undici';
 import { EsbenchError } from '../core/errors.ts';
 import { createArrivalSchedule, type ArrivalProcess } from './arrival-schedule.ts';
 import type { EncodedHistogram } from './histogram.ts';
-import { LatencyRecorder, type EndpointRecord, type Phase, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
+import { LatencyRecorder, type EndpointRecord, type ProbeSample, type Phase, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
 import { createRng, randomSeed } from '../core/prng.ts';
 import { serviceTiming } from './server-timing.ts';
 import { serviceError, type PlannedRequest, type ServiceErrorBody, type Workload, type WorkloadStats } from './workload.ts';
@@ -45,6 +45,12 @@ export interface DistortionThresholds {
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<DistortionThresholds> = Object.freeze({ cpu: 0.8, eventLoopDelayP99Ms: 10, scheduleLagP99Ms: 5 });
+
+/**
+ * Samples a p99 needs behind it before it may raise a warning. A second of 15 requests has a "p99"
+ * that is its maximum: one late request. Below this, the whole window's histogram is used instead.
+ */
+export const MIN_QUANTILE_SAMPLES = 100;
 
 export type WarningKind = 'cpu' | 'event-loop-delay' | 'schedule-lag' | 'concurrency-cap';
 
@@ -106,11 +112,18 @@ export interface PacedEngineOptions {
   thresholds?: Partial<DistortionThresholds>;
   /** Keep the per-second series in the result (default true). */
   keepSeconds?: boolean;
+  /**
+   * Shifts every intended send by this much (ms). Worker k of N runs rate/N shifted by k/rate, so
+   * the N even schedules interleave into one even schedule at the full rate (paced-workers.ts).
+   */
+  scheduleOffsetMs?: number;
 }
 
 export interface PacedRunResult {
   engine: 'paced';
   label: string;
+  /** Generator processes whose results were merged into this one (1 when absent). */
+  workers?: number;
   /** True when stopped by the signal before the schedule ended. */
   partial: boolean;
   config: {
@@ -150,8 +163,18 @@ export interface PacedRunResult {
   latency: EncodedHistogram;
   scheduleLag: EncodedHistogram;
   byEndpoint: Record<string, EndpointRecord>;
+  /** The service's calibration probe readings seen in the window (Server-Timing probe). */
+  probes: ProbeSample[];
   seconds: SecondRecord[];
-  client: { cpuMean: number | null; cpuMax: number | null; eventLoopDelayP99Ms: number | null; eventLoopDelayMaxMs: number | null };
+  client: {
+    cpuMean: number | null;
+    cpuMax: number | null;
+    /** Worst per-second p99 (whatever its sample count) and max. */
+    eventLoopDelayP99Ms: number | null;
+    eventLoopDelayMaxMs: number | null;
+    /** p99 over the measured window, when it had MIN_QUANTILE_SAMPLES samples. */
+    eventLoopDelayWindowP99Ms?: number | null;
+  };
   warnings: EngineWarning[];
   workloadStats: WorkloadStats;
 }
@@ -199,6 +222,8 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
   const pool = new Pool(base.origin, { connections: cap, pipelining: 1, keepAliveTimeout: 30_000 });
   const eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
   eld.enable();
+  // The measured window's event-loop delay, for a p99 with enough samples behind it.
+  const eldWindow = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
 
   const originMs = performance.now();
   const originEpochMs = Date.now();
@@ -229,7 +254,8 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
   let lastWindowSendPerf: number | null = null;
   let partial = false;
   let schedulingDone = false;
-  let nextAt = originMs + schedule.next();
+  const offsetMs = Math.max(0, options.scheduleOffsetMs ?? 0);
+  let nextAt = originMs + offsetMs + schedule.next();
   let tickTimer: NodeJS.Timeout | undefined;
   let rollTimer: NodeJS.Timeout | undefined;
   let resolveDrained: (() => void) | undefined;
@@ -340,6 +366,7 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     // The window starts at its intended time (the first measured slot is due then); a late timer
     // shows up as schedule lag, not as a shorter window.
     measureStartPerf = measureAt;
+    eldWindow.enable();
     recorder.setPhase('measure');
     options.onPhase?.('measure', toEpoch(Math.max(now, measureAt)));
   };
@@ -354,6 +381,7 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     // later (a late generator lowers the achieved rate). Not when this timer happened to fire: a
     // stall after every request was sent on time is not a lower rate.
     if (measuring) scheduleEndPerf = aborted ? now : Math.max(endAt, lastWindowSendPerf ?? endAt);
+    eldWindow.disable();
     if (aborted) {
       // Queued requests were never sent: cancelled, not dropped (nothing was full, we stopped).
       for (const w of queue.splice(0)) {
@@ -378,7 +406,7 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
       if (nextAt > now) break;
       if (!measuring && nextAt >= measureAt) startMeasuring(now);
       fire(nextAt);
-      nextAt = originMs + schedule.next();
+      nextAt = originMs + offsetMs + schedule.next();
     }
     const wakeAt = Math.min(nextAt, endAt, measuring ? Number.POSITIVE_INFINITY : measureAt);
     tickTimer = setTimeout(tick, Math.max(0, wakeAt - performance.now()));
@@ -393,18 +421,24 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     // monitorEventLoopDelay records whole timer intervals; the delay is the part beyond the resolution.
     const eldP99 = eld.count > 0 ? Math.max(0, eld.percentile(99) / 1e6 - ELD_RESOLUTION_MS) : null;
     const eldMax = eld.count > 0 ? Math.max(0, eld.max / 1e6 - ELD_RESOLUTION_MS) : null;
+    const eldSamples = eld.count;
     eld.reset();
-    record.client = { cpu, eventLoopDelayP99Ms: eldP99, eventLoopDelayMaxMs: eldMax, maxInFlight: secondMaxInFlight, queued: queue.length };
+    record.client = { cpu, eventLoopDelayP99Ms: eldP99, eventLoopDelayMaxMs: eldMax, eventLoopDelaySamples: eldSamples, maxInFlight: secondMaxInFlight, queued: queue.length };
     secondMaxInFlight = inFlight;
+    // Warnings come from the measured window only: not from warm-up, and not from the seconds
+    // after the schedule ended (draining, then encoding the results: finalisation, not load).
+    const secondStart = measureAt + record.index * 1000;
+    const inWindow = record.phase === 'measure' && (scheduleEndPerf === null || secondStart + 1000 <= scheduleEndPerf + 1);
+    if (!inWindow) return;
     cpuSeries.push(cpu);
     if (cpu > thresholds.cpu) {
       warn('cpu', record.index, cpu, thresholds.cpu, `the load generator used ${(cpu * 100).toFixed(0)}% of a core in a second: its own timing may be distorted (run it on another machine or lower the rate)`);
     }
-    if (eldP99 !== null && eldP99 > thresholds.eventLoopDelayP99Ms) {
+    if (eldP99 !== null && eldSamples >= MIN_QUANTILE_SAMPLES && eldP99 > thresholds.eventLoopDelayP99Ms) {
       warn('event-loop-delay', record.index, eldP99, thresholds.eventLoopDelayP99Ms, `the generator's event loop was delayed by ${eldP99.toFixed(1)} ms (p99): latencies include that delay`);
     }
     const lagP99 = record.scheduleLag.p99;
-    if (lagP99 !== null && lagP99 > thresholds.scheduleLagP99Ms && record.client.queued === 0) {
+    if (lagP99 !== null && record.scheduleLag.count >= MIN_QUANTILE_SAMPLES && lagP99 > thresholds.scheduleLagP99Ms && record.client.queued === 0) {
       warn('schedule-lag', record.index, lagP99, thresholds.scheduleLagP99Ms, `requests left ${lagP99.toFixed(1)} ms (p99) after their intended time: the generator could not keep the pace`);
     }
     if (record.counters.dropped > 0 || record.client.maxInFlight >= cap) {
@@ -452,6 +486,16 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     for (const record of lastClosed) options.onProgress(record, live);
   }
   const recorded = recorder.finish();
+  // Seconds too sparse for their own p99: the whole window's, when it has enough samples.
+  const windowLag = recorded.scheduleLag;
+  if (!warnings.has('schedule-lag') && windowLag.count >= MIN_QUANTILE_SAMPLES && windowLag.p99 !== null && windowLag.p99 > thresholds.scheduleLagP99Ms && maxQueued === 0) {
+    warn('schedule-lag', 0, windowLag.p99, thresholds.scheduleLagP99Ms, `requests left ${windowLag.p99.toFixed(1)} ms (p99 of the window's ${windowLag.count}) after their intended time: the generator could not keep the pace`);
+  }
+  const eldWindowP99 = eldWindow.count >= MIN_QUANTILE_SAMPLES ? Math.max(0, eldWindow.percentile(99) / 1e6 - ELD_RESOLUTION_MS) : null;
+  eldWindow.disable();
+  if (!warnings.has('event-loop-delay') && eldWindowP99 !== null && eldWindowP99 > thresholds.eventLoopDelayP99Ms) {
+    warn('event-loop-delay', 0, eldWindowP99, thresholds.eventLoopDelayP99Ms, `the generator's event loop was delayed by ${eldWindowP99.toFixed(1)} ms (p99 of the window): latencies include that delay`);
+  }
 
   const windowMs = measureStartPerf !== null && scheduleEndPerf !== null ? scheduleEndPerf - measureStartPerf : null;
   const fullSeconds = recorded.seconds.filter(
@@ -483,12 +527,14 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     latency: recorded.latency,
     scheduleLag: recorded.scheduleLag,
     byEndpoint: recorded.byEndpoint,
+    probes: recorded.probes,
     seconds: recorded.seconds,
     client: {
       cpuMean: cpuSeries.length > 0 ? ss.mean(cpuSeries) : null,
       cpuMax: cpuSeries.length > 0 ? ss.max(cpuSeries) : null,
       eventLoopDelayP99Ms: eldP99s.length > 0 ? ss.max(eldP99s) : null,
       eventLoopDelayMaxMs: eldMaxes.length > 0 ? ss.max(eldMaxes) : null,
+      eventLoopDelayWindowP99Ms: eldWindowP99,
     },
     warnings: [...warnings.values()],
     workloadStats: workload.stats(),

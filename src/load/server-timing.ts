@@ -15,16 +15,30 @@ export interface ServiceTiming {
   poolMs: number;
   dbMs: number;
   appMs: number;
-  /** Statements the request ran, by `pool.statement` (from db's desc), when the service said. */
+  /** Statements the request ran, by `pool.statement[@endpoint]` (from db's desc), when the service said. */
   calls?: Record<string, number>;
+  /** The driver's share of db: time from each result's first message to its end, and what it received. */
+  driver?: { decodeMs: number; roundTrips: number; rows: number; bytes: number };
+  /** The service's latest calibration probe (a trivial statement's round trip) and its sequence number. */
+  probe?: { seq: number; ms: number };
 }
 
-/** `primary.query:2 primary.append:1` → { 'primary.query': 2, 'primary.append': 1 }. */
+/** `rt=2 rows=120 bytes=45210` → { rt: 2, rows: 120, bytes: 45210 }. */
+function parseFields(desc: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (desc ?? '').split(/\s+/)) {
+    const m = /^([a-z]+)=(\d+)$/.exec(part);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+/** `primary.query@lend-book-copy:2 primary.begin:1` → { 'primary.query@lend-book-copy': 2, 'primary.begin': 1 }. */
 export function parseCalls(desc: string | undefined): Record<string, number> | undefined {
   if (!desc) return undefined;
   const out: Record<string, number> = {};
   for (const part of desc.split(/\s+/)) {
-    const m = /^([a-z]+\.[a-z_]+):(\d+)$/.exec(part);
+    const m = /^([a-z]+\.[a-z_]+(?:@[a-z0-9-]+)?):(\d+)$/.exec(part);
     if (m) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
   }
   return Object.keys(out).length > 0 ? out : undefined;
@@ -96,5 +110,14 @@ export function serviceTiming(header: string | readonly string[] | undefined): S
   const dbMs = Math.max(0, dur('db') ?? 0);
   const appMs = dur('app') ?? Math.max(0, totalMs - poolMs - dbMs);
   const calls = parseCalls(metrics.find((m) => m.name === 'db')?.description);
-  return { totalMs, poolMs, dbMs, appMs, ...(calls ? { calls } : {}) };
+  const decode = metrics.find((m) => m.name === 'decode');
+  const fields = parseFields(decode?.description);
+  const driver =
+    decode?.durationMs !== undefined && fields.rt !== undefined
+      ? { decodeMs: Math.max(0, decode.durationMs), roundTrips: fields.rt, rows: fields.rows ?? 0, bytes: fields.bytes ?? 0 }
+      : undefined;
+  const probeMetric = metrics.find((m) => m.name === 'probe');
+  const seq = parseFields(probeMetric?.description).seq;
+  const probe = probeMetric?.durationMs !== undefined && seq !== undefined ? { seq, ms: probeMetric.durationMs } : undefined;
+  return { totalMs, poolMs, dbMs, appMs, ...(calls ? { calls } : {}), ...(driver ? { driver } : {}), ...(probe ? { probe } : {}) };
 }

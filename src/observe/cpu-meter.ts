@@ -18,6 +18,8 @@ export interface CpuTargets {
   servicePid: number;
   /** Postmaster pids of an embedded cluster; null for a node that is not ours (external URL). */
   postgres?: { primary: number | null; replica: number | null };
+  /** Generator worker processes (`--workers`), counted with the generator. */
+  generatorPids?: readonly number[];
 }
 
 export interface CpuReading {
@@ -35,7 +37,7 @@ export function readCpu(targets: CpuTargets): CpuReading {
       service: tree(targets.servicePid),
       'postgres-primary': tree(targets.postgres?.primary),
       'postgres-replica': tree(targets.postgres?.replica),
-      generator: (own.user + own.system) / 1e6,
+      generator: (own.user + own.system) / 1e6 + (targets.generatorPids ?? []).reduce((sum, pid) => sum + (tree(pid) ?? 0), 0),
     },
   };
 }
@@ -73,7 +75,7 @@ const LABELS: Record<CpuProcess, string> = {
   service: 'service (own process)',
   'postgres-primary': 'PostgreSQL primary (all its processes; the observer\'s backends included)',
   'postgres-replica': 'PostgreSQL replica (all its processes: WAL receive and replay)',
-  generator: 'load generator + observer (this process)',
+  generator: 'load generator + observer (this process and its generator workers)',
 };
 
 export function cpuWindow(a: CpuReading, b: CpuReading, requests: number, cpus = os.cpus().length): CpuWindow {

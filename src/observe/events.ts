@@ -16,7 +16,7 @@
  * Without the privilege to read the control file, the counters alone detect it (undated). All
  * times are the server's clock (epoch ms).
  */
-import type { Sample } from './sampler.ts';
+import type { Sample } from './sample.ts';
 
 export interface MaintenanceEvent {
   kind: 'maintenance';
@@ -69,7 +69,9 @@ const COUNTERS = [
   { operation: 'analyze', auto: true, count: 'autoanalyzeCount', last: 'lastAutoanalyze' },
 ] as const;
 
-function completions(samples: readonly Sample[]): Completion[] {
+function completions(all: readonly Sample[]): Completion[] {
+  // Table counters are read once a second (Sample.detail): compare the samples that have them.
+  const samples = all.filter((s) => s.detail !== false);
   const out: Completion[] = [];
   for (let i = 1; i < samples.length; i++) {
     const prev = samples[i - 1]!;

@@ -29,6 +29,8 @@ export interface StatementEntry {
   totalExecMs: number;
   meanExecMs: number;
   stddevExecMs: number;
+  /** Planning (PG 13+ with pg_stat_statements.track_planning on; else 0, see StatementSnapshot.planning). */
+  totalPlanMs: number;
   rows: number;
   sharedBlksHit: number;
   sharedBlksRead: number;
@@ -43,8 +45,16 @@ export interface StatementSnapshot {
   serverVersionNum: number;
   /** Entries evicted so far (pg_stat_statements_info.dealloc). */
   deallocations: number | null;
+  /** Whether planning time is in the entries: 'tracked', or why not. */
+  planning: PlanningTracking;
   entries: StatementEntry[];
 }
+
+/**
+ * Planning time is in pg_stat_statements from PostgreSQL 13, and only with
+ * pg_stat_statements.track_planning on (esbench's own cluster turns it on; it is off by default).
+ */
+export type PlanningTracking = 'tracked' | 'off (pg_stat_statements.track_planning)' | 'not available (PostgreSQL < 13)';
 
 export interface StatementWindowEntry {
   name: string;
@@ -56,6 +66,11 @@ export interface StatementWindowEntry {
   totalExecMs: number;
   meanExecMs: number | null;
   stddevExecMs: number | null;
+  /** Planning in the window (0 when planning is not tracked: see StatementWindow.planning). */
+  totalPlanMs: number;
+  meanPlanMs: number | null;
+  /** Distinct statement shapes (queryids) behind this name, most calls first. */
+  shapes: Array<{ queryid: string; calls: number; meanExecMs: number | null; meanPlanMs: number | null }>;
   rows: number;
   rowsPerCall: number | null;
   sharedBlksHit: number;
@@ -78,6 +93,13 @@ export interface StatementWindow {
   untagged: StatementWindowEntry[];
   /** Calls of the observer's own statements in the window (left out of everything above). */
   observerCalls: number;
+  /** The observer's own execution + planning time in the window, ms (left out of everything above). */
+  observerMs: number;
+  /** Execution + planning of every statement of this database in the window, the observer's included, ms. */
+  databaseMs: number;
+  /** observerMs / databaseMs: what watching cost the database, as a share of its statement time. */
+  observerShare: number | null;
+  planning: PlanningTracking;
   /** Entries evicted during the window (pg_stat_statements.max reached): figures may miss calls. */
   evictions: number | null;
   warnings: string[];
@@ -94,6 +116,7 @@ interface Row {
   total_exec_time: number;
   mean_exec_time: number;
   stddev_exec_time: number;
+  total_plan_time: number;
   rows: string;
   shared_blks_hit: string;
   shared_blks_read: string;
@@ -113,13 +136,19 @@ export async function snapshotStatements(client: pg.ClientBase | pg.Pool, option
   const serverVersionNum = Number(v.rows[0]?.v ?? 0);
   // stats_since appeared in PG 17.
   const since = serverVersionNum >= 170000 ? 'extract(epoch FROM s.stats_since) * 1000' : 'NULL::numeric';
+  let planning: PlanningTracking = 'not available (PostgreSQL < 13)';
+  if (serverVersionNum >= 130000) {
+    const t = await client.query<{ on: string | null }>(observerSql(`SELECT current_setting('pg_stat_statements.track_planning', true) AS on`));
+    planning = t.rows[0]?.on === 'on' ? 'tracked' : 'off (pg_stat_statements.track_planning)';
+  }
+  const plan = serverVersionNum >= 130000 ? 's.total_plan_time' : '0::float8';
   const takenAt = Date.now();
   const r = await client.query<Row>(
     observerSql(`SELECT s.userid::text AS userid, s.dbid::text AS dbid, s.queryid::text AS queryid, s.toplevel,
             left(s.query, $1) AS query,
             -- The tag may sit at the end of a long statement (PG 18 keeps only trailing comments):
             -- read it from the whole text, not from the truncated one.
-            substring(s.query from '/[*][[:space:]]*esbench:([A-Za-z0-9_.:-]+)[[:space:]]*[*]/') AS tag, s.calls, s.total_exec_time, s.mean_exec_time, s.stddev_exec_time,
+            substring(s.query from '/[*][[:space:]]*esbench:([A-Za-z0-9_.:@-]+)[[:space:]]*[*]/') AS tag, s.calls, s.total_exec_time, s.mean_exec_time, s.stddev_exec_time, ${plan} AS total_plan_time,
             s.rows, s.shared_blks_hit, s.shared_blks_read, s.wal_bytes::text AS wal_bytes,
             ${since} AS stats_since_ms
        FROM pg_stat_statements s
@@ -147,6 +176,7 @@ export async function snapshotStatements(client: pg.ClientBase | pg.Pool, option
         totalExecMs: row.total_exec_time,
         meanExecMs: row.mean_exec_time,
         stddevExecMs: row.stddev_exec_time,
+        totalPlanMs: row.total_plan_time ?? 0,
         rows: Number(row.rows),
         sharedBlksHit: Number(row.shared_blks_hit),
         sharedBlksRead: Number(row.shared_blks_read),
@@ -154,7 +184,7 @@ export async function snapshotStatements(client: pg.ClientBase | pg.Pool, option
         statsSince: row.stats_since_ms === null ? null : Number(row.stats_since_ms),
       };
     });
-  return { node: options.node, takenAt, serverVersionNum, deallocations, entries };
+  return { node: options.node, takenAt, serverVersionNum, deallocations, planning, entries };
 }
 
 /** Forgets all statement statistics of the node (superuser or pg_read_all_stats needed). */
@@ -171,6 +201,8 @@ interface Accumulator {
   query: string;
   calls: number;
   total: number;
+  plan: number;
+  shapes: Map<string, { calls: number; total: number; plan: number }>;
   sumSq: number;
   rows: number;
   hit: number;
@@ -191,6 +223,11 @@ function finish(node: string, a: Accumulator): StatementWindowEntry {
     totalExecMs: a.total,
     meanExecMs: mean,
     stddevExecMs: variance === null ? null : Math.sqrt(variance),
+    totalPlanMs: a.plan,
+    meanPlanMs: a.calls > 0 ? a.plan / a.calls : null,
+    shapes: [...a.shapes]
+      .sort(([, x], [, y]) => y.calls - x.calls)
+      .map(([queryid, x]) => ({ queryid, calls: x.calls, meanExecMs: x.calls > 0 ? x.total / x.calls : null, meanPlanMs: x.calls > 0 ? x.plan / x.calls : null })),
     rows: a.rows,
     rowsPerCall: a.calls > 0 ? a.rows / a.calls : null,
     sharedBlksHit: a.hit,
@@ -214,6 +251,8 @@ export function diffStatements(start: StatementSnapshot, end: StatementSnapshot,
   const untagged: Accumulator[] = [];
   const warnings: string[] = [];
   let observerCalls = 0;
+  let observerMs = 0;
+  let databaseMs = 0;
   let historyCalls = 0;
   let windowCalls = 0;
 
@@ -227,8 +266,12 @@ export function diffStatements(start: StatementSnapshot, end: StatementSnapshot,
     }
     const calls = e.calls - (b?.calls ?? 0);
     if (calls <= 0) continue;
+    const execMs = e.totalExecMs - (b?.totalExecMs ?? 0);
+    const planMs = e.totalPlanMs - (b?.totalPlanMs ?? 0);
+    databaseMs += execMs + planMs;
     if (e.name === OBSERVER_STATEMENT) {
       observerCalls += calls;
+      observerMs += execMs + planMs;
       continue;
     }
     historyCalls += b?.calls ?? 0;
@@ -236,13 +279,19 @@ export function diffStatements(start: StatementSnapshot, end: StatementSnapshot,
     const label = e.name ?? `untagged:${e.queryid}`;
     let acc = e.name === null ? undefined : named.get(e.name);
     if (!acc) {
-      acc = { name: label, queryids: [], query: e.query, calls: 0, total: 0, sumSq: 0, rows: 0, hit: 0, read: 0, wal: 0, reset: false };
+      acc = { name: label, queryids: [], query: e.query, calls: 0, total: 0, plan: 0, shapes: new Map(), sumSq: 0, rows: 0, hit: 0, read: 0, wal: 0, reset: false };
       if (e.name === null) untagged.push(acc);
       else named.set(e.name, acc);
     }
     acc.queryids.push(e.queryid);
     acc.calls += calls;
-    acc.total += e.totalExecMs - (b?.totalExecMs ?? 0);
+    acc.total += execMs;
+    acc.plan += planMs;
+    const shape = acc.shapes.get(e.queryid) ?? { calls: 0, total: 0, plan: 0 };
+    shape.calls += calls;
+    shape.total += execMs;
+    shape.plan += planMs;
+    acc.shapes.set(e.queryid, shape);
     acc.sumSq += sumSquares(e) - (b ? sumSquares(b) : 0);
     acc.rows += e.rows - (b?.rows ?? 0);
     acc.hit += e.sharedBlksHit - (b?.sharedBlksHit ?? 0);
@@ -270,6 +319,10 @@ export function diffStatements(start: StatementSnapshot, end: StatementSnapshot,
       .slice(0, options.untaggedLimit ?? 10)
       .map((a) => finish(end.node, a)),
     observerCalls,
+    observerMs,
+    databaseMs,
+    observerShare: databaseMs > 0 ? observerMs / databaseMs : null,
+    planning: end.planning,
     evictions,
     warnings,
   };

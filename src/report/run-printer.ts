@@ -43,20 +43,43 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
     ['poolWait', 'pool wait'],
     ['dbRoundTrip', 'DB round trip'],
     ['dbExecution', 'DB exec'],
-    ['networkProtocol', 'net+protocol'],
+    ['dbPlanning', 'DB plan'],
+    ['wire', 'wire+wake'],
+    ['decode', 'decode'],
+    ['dbUnexplained', 'unexplained'],
     ['appOverhead', 'app'],
     ['clientTransport', 'client/transport'],
   ];
   const rows: string[][] = [];
   for (const e of r.split.endpoints) {
     const get = (k: SplitRow['component']) => e.rows.find((x) => x.component === k);
-    rows.push([e.endpoint, String(e.requests), ...components.map(([k]) => ms(get(k)?.mean)), ms(get('client')?.p99), ms(get('server')?.p99)]);
+    // A negative derived part is measurement noise: shown as ±magnitude, never clamped.
+    const cell = (k: SplitRow['component']) => {
+      const x = get(k);
+      return x?.noise ? `±${ms(Math.abs(x.mean ?? 0))} noise` : ms(x?.mean);
+    };
+    rows.push([e.endpoint, String(e.requests), ...components.map(([k]) => cell(k)), ms(get('client')?.p99), ms(get('server')?.p99)]);
   }
   out.push(table(['endpoint', 'n', ...components.map(([, h]) => `${h} mean`), 'client p99', 'server p99'], rows));
   out.push(
-    '  client = load generator; server/pool wait/DB round trip = service (Server-Timing); DB exec = pg_stat_statements (primary/replica);',
-    '  net+protocol = round trip − exec; app = server − round trip − pool wait; client/transport = client − server.',
+    '  client = load generator; server/pool wait/DB round trip/decode = service (Server-Timing); DB exec/plan = pg_stat_statements,',
+    "  each endpoint's own statements; wire+wake = the service's SELECT 1 probe round trip − its DB time, × round trips;",
+    '  unexplained = round trip − exec − plan − wire − decode; app = server − round trip − pool wait; client/transport = client − server.',
   );
+  const driverRows = r.split.endpoints.filter((e) => e.driver);
+  if (driverRows.length > 0) {
+    out.push(
+      '  per request, received by the service\'s driver: ' +
+        driverRows.map((e) => `${e.endpoint} ${ms(e.driver!.roundTripsPerRequest, 1)} round trips, ${ms(e.driver!.rowsPerRequest, 1)} rows, ${(e.driver!.bytesPerRequest / 1024).toFixed(1)} KiB`).join('; '),
+    );
+  }
+  const probe = r.split.probe;
+  if (probe) {
+    out.push(
+      `  probe (service, SELECT 1 on the primary pool, ${probe.readings} readings): round trip ${ms(probe.roundTripMeanMs, 3)} ms, of which DB ${ms(probe.dbMeanMs, 3)} ms (pg_stat_statements)`,
+    );
+  }
+  for (const n of r.split.notes.slice(2)) out.push(`  note: ${n}`);
   for (const e of r.split.endpoints) for (const w of e.warnings) out.push(`  ${e.endpoint}: ${w}`);
 
   if (r.observerError) out.push('', `Database: not observed (${r.observerError})`);
@@ -68,13 +91,24 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
       out.push(
         `  ${s.node.padEnd(8)} cache hit ${pct(m.cacheHitRatio)}, autovacuum/analyze runs ${m.autovacuumRuns}, checkpoints ${m.checkpoints}` +
           (lag ? `, replication lag mean ${ms(lag.mean, 1)} ms max ${ms(lag.max, 1)} ms` : '') +
-          (s.cost ? `, observer cost ${ms(s.cost.meanMs, 1)} ms/sample` : ''),
+          (s.cost ? `, observer round trip ${ms(s.cost.meanMs, 1)} ms/sample (client clock)` : ''),
       );
       for (const [app, conn] of Object.entries(m.connections)) {
         if (app.startsWith('esbench_') && app.endsWith('_pool')) out.push(`           ${app}: connections mean ${ms(conn.mean, 1)} max ${conn.max}, active mean ${ms(conn.activeMean, 1)} max ${conn.activeMax}`);
       }
     }
     for (const e of r.observation.errors) out.push(`  ${e.node}: no statement window (${e.message})`);
+    const shares = r.observation.statements.filter((w) => w.observerShare !== undefined);
+    for (const w of shares) {
+      out.push(
+        `  ${w.node.padEnd(8)} observer's own statements: ${ms(w.observerMs, 1)} ms of ${ms(w.databaseMs, 1)} ms database statement time (exec + plan, pg_stat_statements) = ${pct(w.observerShare)}`,
+      );
+    }
+    if (shares.length > 1) {
+      const observer = shares.reduce((a, w) => a + w.observerMs, 0);
+      const database = shares.reduce((a, w) => a + w.databaseMs, 0);
+      out.push(`  both     observer's own statements: ${ms(observer, 1)} ms of ${ms(database, 1)} ms = ${pct(database > 0 ? observer / database : null)} of the database's statement time`);
+    }
     for (const w of r.observation.statements) {
       const top = Object.values(w.byName)
         .filter((s) => s.calls > 0)

@@ -9,6 +9,8 @@ import { CommandHandler } from '../domain/command-handler.ts';
 import { DbPool, Timing } from '../store/db-pool.ts';
 import { EventStore } from '../store/event-store.ts';
 import { SnapshotStore } from '../store/snapshot-store.ts';
+import { startPoolProbe, type PoolProbe } from '../store/pool-probe.ts';
+import { isEndpointName, runForEndpoint } from '../store/statement-scope.ts';
 import type { ReadModelOptions } from '../domain/read-models.ts';
 import { frameworkErrorOptions, hostileJson, installErrorHandling } from './error-handler.ts';
 import { createMetrics } from './metrics.ts';
@@ -24,6 +26,19 @@ export interface AppOptions {
   replicaUrl: string;
   /** Fastify logger: false in tests, true (JSON to stdout) for `serve`. */
   logger?: boolean;
+}
+
+/**
+ * The endpoint name a route's statements are tagged with: its last fixed path segment, with its
+ * parent when that alone says little (`/library/commands/lend-book-copy` → lend-book-copy,
+ * `/events/query` → events-query) — the names the load generator's workloads use.
+ */
+export function endpointOfRoute(url: string): string | undefined {
+  const fixed = url.split('/').filter((p) => p !== '' && !p.startsWith(':'));
+  const last = fixed.at(-1);
+  if (last === undefined) return undefined;
+  const name = (last.includes('-') || fixed.length < 2 ? last : `${fixed.at(-2)}-${last}`).toLowerCase();
+  return isEndpointName(name) ? name : undefined;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -97,9 +112,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const problem = request.body === undefined ? undefined : hostileJson(request.body);
     if (problem) throw new EsbenchError('VALIDATION_FAILED', problem);
   });
+  // The handler's statements carry its endpoint (statement-scope.ts). Set here, right before the
+  // handler, with a callback hook: body parsing runs on stream events that would lose the scope.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const endpoint = endpointOfRoute(request.routeOptions.url ?? '');
+    if (endpoint === undefined) done();
+    else runForEndpoint(endpoint, done);
+  });
+  let probe: PoolProbe | undefined;
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload) => {
     const timing = request.timing ?? new Timing();
-    reply.header('server-timing', serverTimingHeader(timing, performance.now() - (request.startedAt || performance.now())));
+    reply.header('server-timing', serverTimingHeader(timing, performance.now() - (request.startedAt || performance.now()), probe?.latest()));
     if (timing.fallback) reply.header('x-esbench-read-from', 'primary-fallback');
     return payload;
   });
@@ -117,10 +140,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onReady', async () => {
     await primaryPool.start();
+    probe = startPoolProbe(primaryPool);
     // A replica that is down at start must not keep the service from writing.
     await replicaPool.start().catch((e: unknown) => app.log.warn({ err: e }, 'replica pool could not open its minimum connections'));
   });
   app.addHook('onClose', async () => {
+    probe?.stop();
     await Promise.allSettled([primaryPool.close(), replicaPool.close()]);
   });
   return app;

@@ -9,6 +9,7 @@
 import pg from 'pg';
 import type { PoolConfig } from '../core/config.ts';
 import { EsbenchError, fromDatabaseError, isSqlState } from '../core/errors.ts';
+import { currentEndpoint } from './statement-scope.ts';
 
 export type PoolName = 'primary' | 'replica';
 
@@ -28,6 +29,17 @@ export class Timing {
   readonly calls = new Map<string, number>();
   /** A read model fell back from the replica to the primary. */
   fallback = false;
+  /** Round trips to the database (one per pipeline, whatever its number of statements). */
+  roundTrips = 0;
+  /** Rows and bytes of DataRow messages received (what the driver had to decode). */
+  rows = 0;
+  bytes = 0;
+  /**
+   * Per statement with a result set: from its RowDescription message to its CommandComplete, as
+   * the driver saw them (parsing and type-converting the rows, plus any rows still arriving over
+   * the wire). Part of dbMs.
+   */
+  decodeMs = 0;
 }
 
 export interface PoolObserver {
@@ -99,9 +111,36 @@ export const QUERY_TIMEOUT_GRACE_MS = 1000;
  * Tags a statement for pg_stat_statements with a TRAILING comment: normalisation keeps comments in
  * the stored text, so the observer can map statistics back to statement names. Trailing, because
  * PostgreSQL 18 drops leading comments from the stored text (15-17 keep them).
+ *
+ * Within a request (see statement-scope.ts) the tag also names the endpoint, `name@endpoint`. A
+ * comment alone would not keep endpoints apart: queryid ignores comments, so the same SQL sent by
+ * two endpoints is one pg_stat_statements entry that keeps the first caller's text (measured: lend
+ * and add-copy then shared one mean). So a statement that can carry a WITH clause also gets an
+ * unused, empty CTE named after the endpoint: CTE names are part of the queryid (checked on PG 15 and 17), the
+ * parser keeps it, the planner drops it (an unreferenced SELECT CTE is never planned or run).
+ * Utility statements (BEGIN, COMMIT) cannot carry one; from PG 16 their queryid ignores the text,
+ * so they stay shared between endpoints (the split says so).
  */
-export function tagSql(name: string, text: string): string {
-  return `${text} /* esbench:${name} */`;
+export function tagSql(name: string, text: string, endpoint: string | undefined = currentEndpoint()): string {
+  if (endpoint === undefined) return `${text} /* esbench:${name} */`;
+  return `${withEndpointCte(endpoint, text)} /* esbench:${name}@${endpoint} */`;
+}
+
+/** The statement's key in Server-Timing and in pg_stat_statements tags: `name` or `name@endpoint`. */
+export function statementKey(name: string, endpoint: string | undefined = currentEndpoint()): string {
+  return endpoint === undefined ? name : `${name}@${endpoint}`;
+}
+
+const CAN_TAKE_WITH = /^\s*(SELECT|INSERT|UPDATE|DELETE)\b/i;
+const HAS_WITH = /^\s*WITH(\s+RECURSIVE)?\s/i;
+
+/** `WITH "esbench_ep:<endpoint>" AS (SELECT) <text>`, merged into a WITH the statement already has. */
+export function withEndpointCte(endpoint: string, text: string): string {
+  const cte = `"esbench_ep:${endpoint}" AS (SELECT)`;
+  const w = HAS_WITH.exec(text);
+  if (w) return `${w[0]}${cte}, ${text.slice(w[0].length)}`;
+  if (CAN_TAKE_WITH.test(text)) return `WITH ${cte} ${text}`;
+  return text;
 }
 
 const BEGIN: Statement = { name: 'begin', text: 'BEGIN' };
@@ -212,11 +251,12 @@ export class DbPool {
       // Results arrive in order; each statement is charged the time from the previous result to
       // its own, so the per-statement figures add up to the pipeline's round trip.
       let last = s0;
+      const endpoint = currentEndpoint();
       const settle = (name: string, ok: boolean): void => {
         const t = now();
         if (timing) {
           timing.statements += 1;
-          const key = `${this.name}.${name}`;
+          const key = `${this.name}.${statementKey(name, endpoint)}`;
           timing.calls.set(key, (timing.calls.get(key) ?? 0) + 1);
         }
         this.observer.statement?.(this.name, name, t - last, ok);
@@ -225,12 +265,33 @@ export class DbPool {
       // In pipeline mode each query is written as it is submitted; corked, the whole batch
       // leaves in one write. Syscalls are what a round trip costs most on a small (virtualized)
       // machine, for both this process and the backend it wakes.
-      const stream = (client as unknown as pg.Client).connection.stream;
+      const connection = (client as unknown as pg.Client).connection;
+      const stream = connection.stream;
+      // What the driver decodes: the listeners run next to pg's own, message by message.
+      let rowsFrom: number | null = null;
+      const onRowDescription = (): void => {
+        rowsFrom = now();
+      };
+      const onDataRow = (msg: { length: number }): void => {
+        if (!timing) return;
+        timing.rows += 1;
+        timing.bytes += msg.length;
+      };
+      const onCommandComplete = (): void => {
+        if (rowsFrom !== null && timing) timing.decodeMs += now() - rowsFrom;
+        rowsFrom = null;
+      };
+      if (timing) {
+        timing.roundTrips += 1;
+        connection.on('rowDescription', onRowDescription);
+        connection.on('dataRow', onDataRow);
+        connection.on('commandComplete', onCommandComplete);
+      }
       stream.cork();
       let sent: Array<Promise<pg.QueryResult>>;
       try {
         sent = statements.map((st) => {
-          const text = tagSql(st.name, st.text);
+          const text = tagSql(st.name, st.text, endpoint);
           const name = st.prepare ? preparedName(text) : undefined;
           return client.query(name === undefined ? { text, values: st.values } : { name, text, values: st.values }).then(
             (r) => {
@@ -248,7 +309,12 @@ export class DbPool {
         stream.uncork();
       }
       const settled = await Promise.allSettled(sent);
-      if (timing) timing.dbMs += now() - s0;
+      if (timing) {
+        timing.dbMs += now() - s0;
+        connection.removeListener('rowDescription', onRowDescription);
+        connection.removeListener('dataRow', onDataRow);
+        connection.removeListener('commandComplete', onCommandComplete);
+      }
       const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw fromDatabaseError(failed.reason);
       return settled.map((r) => (r as PromiseFulfilledResult<pg.QueryResult>).value);

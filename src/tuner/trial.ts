@@ -6,7 +6,8 @@
 import os from 'node:os';
 import { mergeDeep, resolveConfig, type Config, type ConfigInput, type PoolConfig, type ServiceConfig } from '../core/config.ts';
 import { runAutocannon, type AutocannonRunResult } from '../load/autocannon-engine.ts';
-import { runPaced, STUDY_CONCURRENCY, type EngineWarning, type LiveStatus, type PacedRunResult } from '../load/paced-engine.ts';
+import { runPaced, STUDY_CONCURRENCY, type EngineWarning, type LiveStatus, type PacedEngineOptions, type PacedRunResult } from '../load/paced-engine.ts';
+import { runPacedWorkers } from '../load/paced-workers.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import { startServiceProcess } from '../load/service-process.ts';
 import { createWorkload, fetchLibrarySnapshot, resolveWorkloadSpec, type WorkloadSpec } from '../load/workload.ts';
@@ -25,6 +26,8 @@ export interface TrialConfig {
   timeoutMs: number;
   /** Paced: mimic the study's generator (50 workers, queue of 100, overflow dropped). */
   studyConcurrency: boolean;
+  /** Paced: generator processes sharing the schedule (1 = in this process). */
+  workers?: number;
   /** autocannon: connections (closed loop). */
   connections: number;
   workload: WorkloadSpec;
@@ -135,8 +138,12 @@ export async function runTrial(
       return undefined;
     });
   };
+  let generatorPids: number[] = [];
   const cpuTargets: CpuTargets = {
     servicePid: service.pid,
+    get generatorPids() {
+      return generatorPids;
+    },
     ...(cluster.embedded ? { postgres: { primary: cluster.embedded.pidOf('primary'), replica: cluster.embedded.pidOf('replica') } } : {}),
   };
   let cpuStart: CpuReading | undefined;
@@ -149,9 +156,12 @@ export async function runTrial(
     const workload = createWorkload(config.workload, { snapshot });
     let load: PacedRunResult | AutocannonRunResult;
     if (config.engine === 'paced') {
-      load = await runPaced({
+      const workers = config.workers ?? 1;
+      load = await (workers > 1
+        ? (o: Omit<PacedEngineOptions, 'workload'>) =>
+            runPacedWorkers({ ...o, workers, spec: config.workload, snapshot, onWorkers: (pids) => (generatorPids = [...pids]) })
+        : (o: Omit<PacedEngineOptions, 'workload'>) => runPaced({ ...o, workload }))({
         url: service.url,
-        workload,
         rate: config.rate,
         durationMs: config.durationMs,
         warmupMs: config.warmupMs,
@@ -192,6 +202,7 @@ export async function runTrial(
     const split = computeSplit({
       endpoints: load.byEndpoint,
       ...(observed ? { statements: observed.statements } : {}),
+      probes: load.probes ?? [],
       clientMeasuredAt: load.label,
     });
     const spikes = detectSpikes(load.seconds, observed?.samplers ?? []);

@@ -47,6 +47,18 @@ describe('esbench run', () => {
     const lend = saved.split.endpoints.find((e: { endpoint: string }) => e.endpoint === 'lend-book-copy');
     expect(lend.rows.find((x: { component: string }) => x.component === 'dbExecution').mean).toBeGreaterThan(0);
     expect(Math.abs(lend.residualMs)).toBeLessThan(0.5); // the parts add up to the client latency
+    // Issue 11: the endpoint's own statements, planning as DB time (track_planning is on in our
+    // cluster), the driver's decode and the calibration probe, the observer's share of DB time.
+    expect(lend.statements.some((s: { statement: string }) => s.statement === 'query@lend-book-copy')).toBe(true);
+    expect(lend.rows.find((x: { component: string }) => x.component === 'dbPlanning').mean).toBeGreaterThan(0);
+    expect(lend.rows.find((x: { component: string }) => x.component === 'decode').mean).toBeGreaterThan(0);
+    expect(lend.driver.rowsPerRequest).toBeGreaterThan(0);
+    expect(saved.split.probe.readings).toBeGreaterThanOrEqual(1);
+    const primaryWindow = saved.observation.statements.find((w: { node: string }) => w.node === 'primary');
+    expect(primaryWindow.planning).toBe('tracked');
+    expect(primaryWindow.observerShare).toBeGreaterThan(0);
+    expect(primaryWindow.observerShare).toBeLessThan(1);
+    expect(r.stdout).toMatch(/observer's own statements: [\d.]+ ms of [\d.]+ ms database statement time/);
     // CPU per process over the window; the embedded cluster's nodes are ours, so they are counted.
     expect(r.stdout).toMatch(/CPU during the measured window/);
     const cpu = saved.cpu as { processes: Array<{ process: string; cpuSeconds: number | null }>; totalMsPerRequest: number };

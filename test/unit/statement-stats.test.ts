@@ -4,7 +4,7 @@ import { statementName } from '../../src/observe/observer-client.ts';
 import { diffStatements, type StatementEntry, type StatementSnapshot } from '../../src/observe/statement-stats.ts';
 
 /** What pg_stat_statements would hold after these executions (population stddev, as it keeps). */
-function entry(key: string, query: string, times: number[], statsSince: number | null = null): StatementEntry {
+function entry(key: string, query: string, times: number[], statsSince: number | null = null, planMs = 0): StatementEntry {
   return {
     key,
     queryid: key,
@@ -15,6 +15,7 @@ function entry(key: string, query: string, times: number[], statsSince: number |
     totalExecMs: ss.sum(times),
     meanExecMs: times.length ? ss.mean(times) : 0,
     stddevExecMs: times.length ? ss.standardDeviation(times) : 0,
+    totalPlanMs: planMs,
     rows: times.length,
     sharedBlksHit: 10 * times.length,
     sharedBlksRead: times.length,
@@ -27,6 +28,7 @@ const snapshot = (takenAt: number, entries: StatementEntry[], deallocations = 0)
   node: 'primary',
   takenAt,
   serverVersionNum: 170000,
+  planning: 'tracked',
   deallocations,
   entries,
 });
@@ -79,5 +81,23 @@ describe('pg_stat_statements window', () => {
     expect(q.queryids.sort()).toEqual(['q1', 'q2']);
     expect(w.evictions).toBe(2);
     expect(w.warnings.join(' ')).toMatch(/evicted/);
+  });
+
+  it("reports the observer's share of the database's statement time, planning included, and each shape", () => {
+    const start = snapshot(0, [entry('a', 'INSERT /* esbench:append@lend-book-copy */', [1, 1], null, 0.4), entry('obs', 'SELECT /* esbench:observer */', [0.1], null, 0.05)]);
+    const end = snapshot(1000, [
+      entry('a', 'INSERT /* esbench:append@lend-book-copy */', [1, 1, 2, 2], null, 1.0),
+      entry('obs', 'SELECT /* esbench:observer */', [0.1, 0.2, 0.2], null, 0.15),
+    ]);
+    const w = diffStatements(start, end);
+    const a = w.byName['append@lend-book-copy']!;
+    expect(a.totalPlanMs).toBeCloseTo(0.6, 9);
+    expect(a.meanPlanMs).toBeCloseTo(0.3, 9);
+    expect(a.shapes).toEqual([{ queryid: 'a', calls: 2, meanExecMs: 2, meanPlanMs: 0.3 }]);
+    // Observer: exec 0.4 + plan 0.1; database: 4 + 0.6 + 0.5.
+    expect(w.observerMs).toBeCloseTo(0.5, 9);
+    expect(w.databaseMs).toBeCloseTo(5.1, 9);
+    expect(w.observerShare).toBeCloseTo(0.5 / 5.1, 9);
+    expect(w.planning).toBe('tracked');
   });
 });

@@ -32,6 +32,7 @@ interface RunFlags extends GlobalFlags, PoolFlags, PerfFlags {
   seed?: string;
   timeout: string;
   studyConcurrency?: boolean;
+  workers: string;
   seedEvents?: string;
   snapshots?: boolean;
   sampleInterval: string;
@@ -72,6 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option('--seed <n>', 'seed of arrivals and ID draws (reported; random if omitted)')
         .option('--timeout <duration>', 'client timeout per request (the study: 1s)', '1s')
         .option('--study-concurrency', "mimic the study's generator: 50 workers, a queue of 100, overflow dropped")
+        .option('--workers <n>', 'paced engine: generator processes sharing the schedule, results merged (HDR histograms)', '1')
         .option('--seed-events <n>', 'replace the history with n seeded events before the run')
         .option('--snapshots', 'with --seed-events: also write snapshots (a warm start)')
         .option('--sample-interval <duration>', 'observer sampling interval', '250ms')
@@ -82,6 +84,7 @@ export function register(program: Command, ctx: CliContext): void {
   )).action(async (flags: RunFlags) => {
     // Everything is validated before anything starts.
     const engine = flags.engine;
+    if (engine !== 'paced' && flags.workers !== '1') throw new EsbenchError('BAD_FLAG', '--workers applies to the paced engine only');
     const rate = engine === 'autocannon' && flags.rate === '0' ? 0 : parsePositiveNumber(flags.rate, '--rate');
     const durationMs = parseDuration(flags.duration, '--duration');
     const warmupMs = parseDuration(flags.warmup, '--warmup');
@@ -105,6 +108,7 @@ export function register(program: Command, ctx: CliContext): void {
       seed: flags.seed === undefined ? undefined : parsePositiveInt(flags.seed, '--seed', { min: 0, max: 2 ** 32 - 1 }),
       timeoutMs: parseDuration(flags.timeout, '--timeout'),
       studyConcurrency: Boolean(flags.studyConcurrency),
+      workers: parsePositiveInt(flags.workers, '--workers', { max: 64 }),
       connections: parsePositiveInt(flags.connections, '--connections', { max: 10_000 }),
       workload,
       pools: { primary: { ...config.pools.primary }, replica: { ...config.pools.replica } },
