@@ -209,5 +209,11 @@ export function ginCauses(
       },
     });
   }
+  // Indexes whose list stayed a small fraction of the largest one's are scanned too, but are not
+  // what made the difference: contributing at most.
+  const largest = Math.max(0, ...causes.map((c) => Number(c.figures?.pendingPagesPeak ?? 0)));
+  for (const c of causes) {
+    if (Number(c.figures?.pendingPagesPeak ?? 0) < largest / 4) c.score = Math.min(c.score ?? 0, 0.45);
+  }
   return causes.sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
 }

@@ -8,6 +8,11 @@
  */
 import * as ss from 'simple-statistics';
 
+/** Standard normal CDF from the error function (simple-statistics' table lookup stops at |z| = 3.09). */
+export function normalCdf(z: number): number {
+  return 0.5 * (1 + ss.errorFunction(z / Math.SQRT2));
+}
+
 /** The consistency constant that makes a MAD estimate a normal distribution's sigma. */
 export const MAD_TO_SIGMA = 1.4826;
 
@@ -94,7 +99,7 @@ export function mannWhitneyGreater(a: readonly number[], b: readonly number[]): 
     test: 'Mann-Whitney U (normal approximation, tie-corrected), one-sided',
     u,
     z,
-    pValue: variance > 0 ? 1 - ss.cumulativeStdNormalProbability(z) : 1,
+    pValue: variance > 0 ? 1 - normalCdf(z) : 1,
     probabilityBGreater: u / (n1 * n2),
   };
 }
@@ -118,13 +123,13 @@ export function rateLower(countA: number, exposureA: number, countB: number, exp
   const p = exposureA / (exposureA + exposureB);
   let pValue = 1;
   if (total > 0) {
-    if (total <= 1000) {
-      const dist = ss.binomialDistribution(total, p) as number[];
+    const dist = total <= 1000 ? (ss.binomialDistribution(total, p) as number[] | undefined) : undefined;
+    if (dist) {
       pValue = Math.min(1, dist.slice(0, countA + 1).reduce((s, x) => s + x, 0));
     } else {
       // Large counts: the normal approximation (binomialDistribution enumerates every outcome).
       const sd = Math.sqrt(total * p * (1 - p));
-      pValue = sd > 0 ? ss.cumulativeStdNormalProbability((countA + 0.5 - total * p) / sd) : 1;
+      pValue = sd > 0 ? normalCdf((countA + 0.5 - total * p) / sd) : 1;
     }
   }
   return { test: 'conditional binomial test of two Poisson rates, one-sided', rateA: countA / exposureA, rateB: countB / exposureB, pValue };

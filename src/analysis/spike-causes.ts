@@ -123,8 +123,8 @@ function maintenanceCauses(w: EpisodeWindow, ctx: CauseContext): SpikeCause[] {
       if (!overlaps(m.earliest, m.latest, w.from - 1000, w.to)) continue;
       const flushed = ctx.flushes.filter((f) => f.node === tl.node && f.table === m.relation && f.byKind === m.kind && overlaps(m.earliest - 2000, m.latest + 2000, f.between[0], f.between[1]));
       const duration = m.start !== null && m.end !== null ? (m.end - m.start) / 1000 : null;
-      // It spans the episode: started at most 2 s before the first second and ended within 3 s of the last.
-      const spans = m.start !== null && m.end !== null && m.start >= w.from - 2000 && m.end <= w.to + 3000 && m.end >= w.to - 3000;
+      // It spans the episode: started within 2 s of its first second and ended within 2 s of its last.
+      const spans = m.start !== null && m.end !== null && Math.abs(m.start - w.from) <= 2000 && Math.abs(m.end - w.to) <= 2000;
       const when = [m.start !== null ? `from second ${ctx.secondOf(m.start)}` : null, m.end !== null ? `ended in second ${ctx.secondOf(m.end)}` : null].filter(Boolean).join(', ');
       out.push({
         kind: m.kind,
@@ -274,6 +274,7 @@ export function causesOf(w: EpisodeWindow, seconds: readonly SecondRecord[], ctx
     ...generatorCauses(seconds, ctx),
     ...replicationCauses(w, ctx),
     ...maintenanceCauses(w, ctx),
+    ...cpuCause(ctx),
   ];
   const timeoutCodes = [...codes].filter(([c]) => TIMEOUT_CODES.has(c));
   if (timeoutCodes.length > 0) {

@@ -126,7 +126,7 @@ export interface Detection {
 export interface SpikeReport {
   /** Windows in which a node could not be observed; reported whether or not latency spiked. */
   outages: Outage[];
-  /** The run's normal per-second client p99 (ms): half-sample mode (was: the median, before v2). */
+  /** The run's normal per-second client p99 (ms): see detection.method (the plain median before v2). */
   baselineP99Ms: number | null;
   thresholdMs: number | null;
   spikes: Spike[];

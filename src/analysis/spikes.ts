@@ -5,8 +5,9 @@
  * and repeated episodes get their period next to the period of their causes.
  *
  * Detection, on ln(per-second client p99) of the measured window:
- * - the run's normal level is the half-sample mode of the seconds without timeouts or errors (the
- *   densest level, right even when a degradation covers most of the run, where a median is not);
+ * - the run's normal level is the median of the seconds without timeouts or errors, or, when
+ *   their half-sample mode (in ms) lies more than one noise sigma below it, that mode: the densest
+ *   level, right even when a degradation covers most of the run, where a median is not;
  * - the noise is the MAD of first differences (second-to-second jitter; a slow trend or a level
  *   shift does not inflate it, where a plain MAD or stddev would);
  * - a spike second is above level + k·noise (k = 4) and above max(factor × the level, level +
@@ -18,7 +19,7 @@
  * time, so a stall shows up after it began) to its end; the GIN pending list looks back to its
  * last flush, since it builds up before it hurts.
  */
-import { mean, standardDeviation } from 'simple-statistics';
+import { mean, median, standardDeviation } from 'simple-statistics';
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import type { CpuWindow } from '../observe/cpu-meter.ts';
 import type { SamplerResult } from '../observe/sampler.ts';
@@ -110,8 +111,15 @@ export function detectSpikes(seconds: readonly SecondRecord[], samplers: readonl
 
   const quiet = measured.filter((s) => !hasErrors(s) && s.latency.p99 !== null && s.latency.p99 > 0);
   const logs = quiet.map((s) => Math.log(s.latency.p99!));
-  const level = halfSampleMode(logs);
   const sigma = Math.max(differenceSigma(logs) ?? MIN_SIGMA, MIN_SIGMA);
+  // The mode on the ms scale: a build-up spreads its seconds thinly over many ms, while the normal
+  // regime is tight in ms (on a log scale a linear ramp crowds its high end and can win). The
+  // median is steadier on a clean run, so it is used unless the mode lies more than one noise
+  // sigma below it: then more than half the run is degraded and the median sits inside it.
+  const mode = halfSampleMode(quiet.map((s) => s.latency.p99!));
+  const mid = logs.length > 0 ? median(logs) : null;
+  const level = mode === null || mid === null ? null : Math.log(mode) < mid - sigma ? Math.log(mode) : mid;
+  const levelFrom = mode === null || mid === null ? null : Math.log(mode) < mid - sigma ? 'half-sample mode' : 'median';
   const baseline = level === null ? null : Math.exp(level);
   const spikeThreshold = level === null ? null : Math.max(Math.exp(level + k * sigma), factor * baseline!, baseline! + floorMs);
   const elevatedThreshold = level === null ? null : Math.max(Math.exp(level + kLo * sigma), (1 + (factor - 1) / 2) * baseline!, baseline! + floorMs / 2);
@@ -185,7 +193,7 @@ export function detectSpikes(seconds: readonly SecondRecord[], samplers: readonl
     measuredAt: 'client per-second p99 / timeouts / errors (load generator) against what the observer sampled on both nodes in the same seconds, the per-second Server-Timing figures and the generator\'s own health',
     version: 2,
     detection: {
-      method: `half-sample mode of ln(per-second client p99) over seconds without timeouts/errors; noise = MAD of first differences; spike second > level + ${k}·noise and > max(${factor}× level, level + ${floorMs} ms), or with timeouts/errors; episode = elevated seconds (> level + ${kLo}·noise) with gaps ≤ ${mergeGap} s bridged`,
+      method: `level = median of ln(per-second client p99) over seconds without timeouts/errors, or their half-sample mode (ms) when it lies more than one noise sigma below the median (here: ${levelFrom ?? 'none'}); noise = MAD of first differences of ln(p99); spike second > level + ${k}·noise and > max(${factor}× level, level + ${floorMs} ms), or with timeouts/errors; episode = elevated seconds (> level + ${kLo}·noise) with gaps ≤ ${mergeGap} s bridged`,
       baselineP99Ms: baseline,
       noiseSigmaLog: level === null ? null : Number(sigma.toFixed(4)),
       spikeThresholdMs: spikeThreshold,
