@@ -35,7 +35,7 @@ export interface LatencySecond {
 }
 
 export interface GinOptions {
-  /** A pending list smaller than this (entries) is not a cause (default 1000). */
+  /** A pending list smaller than this (entries) is not a cause (default 2000). */
   minPendingTuples?: number;
   /** ρ at or above this counts as "latency tracks the list" (default 0.5). */
   minCorrelation?: number;
@@ -128,7 +128,7 @@ export function ginCauses(
   secondOf: (at: number) => number,
   options: GinOptions = {},
 ): SpikeCause[] {
-  const minTuples = options.minPendingTuples ?? 1000;
+  const minTuples = options.minPendingTuples ?? 2000;
   const minRho = options.minCorrelation ?? 0.5;
   const causes: SpikeCause[] = [];
   for (const s of series) {

@@ -53,7 +53,7 @@ export interface SpikeOptions {
   kElevated?: number;
   /** Elevated seconds this far apart (s) or closer belong to one episode (default 3). */
   mergeGapSeconds?: number;
-  /** Smallest GIN pending list (entries) that can be a cause (default 1000). */
+  /** Smallest GIN pending list (entries) that can be a cause (default 2000). */
   minPendingTuples?: number;
   /** Pool sizes of the run (to see a pool with every connection active). */
   pools?: { primary?: { max: number } | undefined; replica?: { max: number } | undefined } | undefined;

@@ -51,6 +51,7 @@ export const ERROR_CATALOGUE = {
   INTERNAL: { http: 500, exit: 4, summary: 'An unexpected error; please report it with the log.' },
   // Appended after the first release: codes keep their place, new ones go last.
   LOCK_TIMEOUT: { http: 503, exit: 3, summary: 'A statement waited longer than lock_timeout for a lock held by another session.' },
+  RUN_NOT_READABLE: { http: 500, exit: 2, summary: 'A saved run could not be read: no run.json in the directory, or not a run esbench wrote.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

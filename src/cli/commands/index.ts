@@ -9,7 +9,8 @@ import { register as start } from './start.ts';
 import { register as tuneConfig } from './tune-config.ts';
 import { register as maintain } from './maintain.ts';
 import { register as health } from './health.ts';
+import { register as spikes } from './spikes.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health];
+export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health, spikes];
