@@ -296,6 +296,12 @@ export function causesOf(w: EpisodeWindow, seconds: readonly SecondRecord[], ctx
       c.evidence += ' — downstream of the slower database';
       c.score = Math.min(s, 0.45);
     } else if (c.kind === 'CPU') c.role = 'contributing';
+    else if (c.kind === 'lock wait' && c.figures?.lock === 'Lock:extend' && gin.length > 0) {
+      // Inserts into a growing pending list extend the index: these waits come with the list.
+      c.role = s >= 0.1 ? 'contributing' : 'coincident';
+      c.evidence += ' — inserts extend the growing GIN pending list: part of it, not a cause of its own';
+      c.score = Math.min(s, 0.45);
+    }
     else c.role = s >= 0.5 ? 'primary' : s >= 0.1 ? 'contributing' : 'coincident';
   }
   // With nothing at 0.5 or more, the strongest non-coincident cause leads.
