@@ -4,7 +4,7 @@
  *
  * - outage (the observer could not sample a node, or the service answered DB_UNAVAILABLE ...): 1;
  * - GIN pending list (gin-pending.ts): growth, latency tracking its size, the flush that ended it;
- * - lock waits by type: the share of the episode's samples in which pool backends waited on that
+ * - lock waits by type, and I/O waits (a commit waiting for the WAL flush, page reads): the share of the episode's samples in which pool backends waited on that
  *   lock, minus the share outside any episode (a wait that is always there explains nothing);
  * - pool exhaustion: POOL_TIMEOUT answers; the per-second pool acquire wait (Server-Timing `pool`)
  *   where the run recorded it per second; every connection of a pool active in the samples;
@@ -58,15 +58,28 @@ const LOCK_NAMES: Readonly<Record<string, string>> = {
   'Lock:tuple': 'Lock:tuple (a row lock)',
 };
 
+/** Heavyweight locks by type, and I/O waits (WAL flush / write, data file reads) by event. */
+function isIoWait(type: string | null, event: string | null): boolean {
+  return type === 'IO' || (type === 'LWLock' && (event === 'WALWrite' || event === 'WALInsert' || event === 'WALBufMapping'));
+}
+
 function lockWaitsOf(sample: Sample): Map<string, number> {
   const out = new Map<string, number>();
   for (const b of sample.backends ?? []) {
-    if (b.application === OBSERVER_APP || b.waitEventType !== 'Lock') continue;
-    const name = `Lock:${b.waitEvent ?? '?'}`;
+    if (b.application === OBSERVER_APP || b.state !== 'active') continue;
+    if (b.waitEventType !== 'Lock' && !isIoWait(b.waitEventType, b.waitEvent)) continue;
+    const name = `${b.waitEventType}:${b.waitEvent ?? '?'}`;
     out.set(name, (out.get(name) ?? 0) + b.count);
   }
   return out;
 }
+
+const IO_NAMES: Readonly<Record<string, string>> = {
+  'IO:WalSync': 'IO:WalSync (a commit waiting for the WAL flush to disk)',
+  'LWLock:WALWrite': 'LWLock:WALWrite (waiting for another backend\'s WAL write / flush)',
+  'IO:WalWrite': 'IO:WalWrite (writing WAL)',
+  'IO:DataFileRead': 'IO:DataFileRead (a page read from disk: not in shared buffers)',
+};
 
 function inAnyEpisode(at: number, episodes: readonly EpisodeWindow[]): boolean {
   return episodes.some((e) => at >= e.from - 1000 && at <= e.to);
@@ -91,12 +104,13 @@ function lockCauses(w: EpisodeWindow, ctx: CauseContext): SpikeCause[] {
       const meanWaiting = counts.reduce((a, b) => a + b, 0) / counts.length;
       const score = Math.max(0, Math.min(1, shareIn - shareOut + (meanWaiting >= 3 ? 0.2 : 0)));
       const advisory = type === 'Lock:advisory';
+      const io = !type.startsWith('Lock:');
       out.push({
-        kind: advisory ? 'advisory lock wait' : 'lock wait',
+        kind: advisory ? 'advisory lock wait' : io ? 'IO wait' : 'lock wait',
         node: tl.node,
-        evidence: `${advisory ? 'boundary locks (overlapping appends), Lock:advisory' : (LOCK_NAMES[type] ?? type)}: up to ${max} backend(s) waiting, in ${pct(shareIn)} of the episode's samples (${pct(shareOut)} outside spikes)`,
+        evidence: `${advisory ? 'boundary locks (overlapping appends), Lock:advisory' : (LOCK_NAMES[type] ?? IO_NAMES[type] ?? type)}: up to ${max} backend(s) waiting, in ${pct(shareIn)} of the episode's samples (${pct(shareOut)} outside spikes)`,
         score,
-        figures: { lock: type, maxWaiting: max, meanWaiting: Number(meanWaiting.toFixed(2)), shareOfSamples: Number(shareIn.toFixed(3)), shareOutsideSpikes: Number(shareOut.toFixed(3)), samples: inside.length },
+        figures: { [io ? 'wait' : 'lock']: type, maxWaiting: max, meanWaiting: Number(meanWaiting.toFixed(2)), shareOfSamples: Number(shareIn.toFixed(3)), shareOutsideSpikes: Number(shareOut.toFixed(3)), samples: inside.length },
       });
     }
   }
@@ -260,7 +274,7 @@ function cpuCause(ctx: CauseContext): SpikeCause[] {
   ];
 }
 
-const DB_SIDE: ReadonlySet<SpikeCauseKind> = new Set(['GIN pending list', 'lock wait', 'advisory lock wait', 'outage']);
+const DB_SIDE: ReadonlySet<SpikeCauseKind> = new Set(['GIN pending list', 'lock wait', 'advisory lock wait', 'IO wait', 'outage']);
 
 /** Every cause of one episode, with roles, strongest first. */
 export function causesOf(w: EpisodeWindow, seconds: readonly SecondRecord[], ctx: CauseContext): SpikeCause[] {
@@ -281,7 +295,7 @@ export function causesOf(w: EpisodeWindow, seconds: readonly SecondRecord[], ctx
     causes.push({ kind: 'timeout codes', node: null, evidence: `the service answered ${timeoutCodes.map(([c, n]) => `${n}× ${c}`).join(', ')}`, score: 0.4, figures: Object.fromEntries(timeoutCodes) });
   }
   // Lock waits so weak they are just as common outside spikes say nothing.
-  const kept = causes.filter((c) => !((c.kind === 'lock wait' || c.kind === 'advisory lock wait') && (c.score ?? 0) < 0.05));
+  const kept = causes.filter((c) => !((c.kind === 'lock wait' || c.kind === 'advisory lock wait' || c.kind === 'IO wait') && (c.score ?? 0) < 0.05));
   const dbPrimary = kept.some((c) => DB_SIDE.has(c.kind) && (c.score ?? 0) >= 0.5);
   const gin = kept.filter((c) => c.kind === 'GIN pending list' && (c.score ?? 0) >= 0.5);
   for (const c of kept) {
@@ -316,7 +330,7 @@ export function causesOf(w: EpisodeWindow, seconds: readonly SecondRecord[], ctx
     kept.unshift({
       kind: 'unexplained',
       node: null,
-      evidence: 'no outage, GIN pending-list growth, lock wait, pool exhaustion, generator delay or replication lag in these seconds (the service\'s GC / event-loop delay is not measured)',
+      evidence: 'no outage, GIN pending-list growth, lock or I/O wait, pool exhaustion, generator delay or replication lag in these seconds (the service\'s GC / event-loop delay is not measured)',
       role: 'primary',
       score: 0,
     });

@@ -20,6 +20,8 @@ export type SpikeCauseKind =
   | 'replication lag'
   | 'generator delay'
   | 'CPU'
+  /** Backends waiting on I/O: the WAL flush of their commit (IO:WalSync, LWLock:WALWrite) or data file reads. */
+  | 'IO wait'
   | 'unexplained';
 
 /**

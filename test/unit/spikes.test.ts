@@ -187,6 +187,16 @@ describe('other causes', () => {
     expect(spike!.causes[1]!.evidence).toMatch(/1\.90 of 2 cores over the whole window.*not per second/);
   });
 
+  it('commits waiting for the WAL flush (a slow disk) are an I/O wait', () => {
+    const seconds = Array.from({ length: 60 }, (_, i) => second(i, 20));
+    for (let i = 20; i < 25; i++) seconds[i] = second(i, 700);
+    const wal = (count: number): Sample['backends'][number] => ({ application: 'esbench_primary_pool', state: 'active', backendType: 'client backend', waitEventType: 'IO', waitEvent: 'WalSync', count });
+    const samples = Array.from({ length: 60 }, (_, i) => sample(T0 + i * 1000 + 300, { backends: i >= 20 && i < 25 ? [wal(9)] : i % 10 === 0 ? [wal(1)] : [] }));
+    const [spike] = detectSpikes(seconds, [sampler('primary', samples)]).spikes;
+    expect(spike!.causes[0]).toMatchObject({ kind: 'IO wait', role: 'primary', figures: { wait: 'IO:WalSync', maxWaiting: 9 } });
+    expect(spike!.causes[0]!.evidence).toMatch(/a commit waiting for the WAL flush to disk/);
+  });
+
   it('Lock:extend present all through the run is not a cause of one episode', () => {
     const seconds = Array.from({ length: 60 }, (_, i) => second(i, 20));
     seconds[30] = second(30, 500);
