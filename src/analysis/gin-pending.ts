@@ -143,8 +143,10 @@ export function ginCauses(
     const beforePeak = s.points.filter((p) => p.at >= growthFrom && p.at <= peak.at);
     const low = beforePeak.reduce((m, p) => (p.tuples < m.tuples ? p : m), peak);
     const grew = peak.tuples - low.tuples;
-    // A flush that ended the episode: inside it, or within 5 s after its last second.
-    const ended = mine.find((f) => f.between[1] >= episode.from && f.between[1] <= episode.to + 5000);
+    // A flush that ended the episode: in its last 5 s, or within 5 s after it.
+    const ended = mine.find((f) => f.between[1] >= Math.max(episode.from, episode.to - 5000) && f.between[1] <= episode.to + 5000);
+    // A flush in the middle of it, after which latency stayed high.
+    const midway = ended ? undefined : mine.find((f) => f.between[1] >= episode.from && f.between[1] < episode.to - 5000);
     const limitInside = mine.find((f) => f.byKind === 'gin_pending_list_limit' && f.between[1] >= episode.from - 1000 && f.between[1] <= episode.to);
     const big = peak.tuples >= minTuples && grew >= peak.tuples / 2;
     if (!big && !limitInside) continue;
@@ -173,21 +175,27 @@ export function ginCauses(
     const firstP99 = client[0];
     const lastP99 = client.at(-1);
 
+    // The list's size when the episode began: without a correlation or a flush that ended it, a
+    // list that only grew large during an episode that was already under way did not start it.
+    const atStart = [...s.points].reverse().find((p) => p.at <= episode.from + 1000) ?? s.points[0]!;
     let score: number;
     if (big && (tracks || ended)) score = Math.min(1, 0.6 + 0.3 * Math.max(0, rho ?? 0) + (ended ? 0.1 : 0));
     else if (limitInside) score = 0.6;
-    else score = 0.3;
+    else if (atStart.tuples >= minTuples) score = 0.3;
+    else score = 0.05;
 
     const parts = [
-      `${s.index} on ${s.table}: pending list ${fmt(low.tuples)} → ${fmt(peak.tuples)} entries (${fmt(low.pages)} → ${fmt(peak.pages)} pages) over ${Math.round((peak.at - low.at) / 1000)} s`,
+      `${s.index} on ${s.table}: pending list ${fmt(low.tuples)} → ${fmt(peak.tuples)} tuples (${fmt(low.pages)} → ${fmt(peak.pages)} pages) over ${Math.round((peak.at - low.at) / 1000)} s`,
     ];
     if (rho !== null) {
       parts.push(
         `per-second ${rhoServer !== null ? 'server' : 'client'} p99 tracks it (Spearman ρ ${rho.toFixed(2)} over ${xs.length} s${firstP99 !== undefined && lastP99 !== undefined ? `; client p99 ${firstP99.toFixed(0)} → ${lastP99.toFixed(0)} ms` : ''})`,
       );
     } else parts.push('too few seconds to correlate latency with it');
-    if (limitInside && !ended) parts.push(`an insert flushed it synchronously past gin_pending_list_limit (${fmt(limitInside.tuplesBefore)} → ${fmt(limitInside.tuplesAfter)} entries)`);
-    if (ended) parts.push(`flushed to ${fmt(ended.tuplesAfter)} entries by ${ended.by}, which ended it`);
+    if (limitInside && !ended) parts.push(`an insert flushed it synchronously past gin_pending_list_limit (${fmt(limitInside.tuplesBefore)} → ${fmt(limitInside.tuplesAfter)} tuples)`);
+    if (ended) parts.push(`flushed to ${fmt(ended.tuplesAfter)} tuples by ${ended.by}, which ended it`);
+    if (midway) parts.push(`flushed in second ${midway.second} by ${midway.by}, and latency stayed high after it`);
+    if (score < 0.1) parts.push(`it held ${fmt(atStart.tuples)} tuples when the episode began: it grew during it, did not start it`);
     causes.push({
       kind: 'GIN pending list',
       node: s.node,

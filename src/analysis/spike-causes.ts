@@ -145,7 +145,7 @@ function maintenanceCauses(w: EpisodeWindow, ctx: CauseContext): SpikeCause[] {
         node: tl.node,
         evidence:
           `${m.kind} of ${m.relation}${duration !== null ? `, ${duration.toFixed(1)} s` : m.start === null ? ' (seen completing)' : ' (still running)'}${when ? ` (${when})` : ''}` +
-          (flushed.length > 0 ? `; it flushed ${flushed.map((f) => `${f.index}'s pending list (${f.tuplesBefore.toLocaleString('en-US')} → ${f.tuplesAfter.toLocaleString('en-US')} entries)`).join(', ')}` : ''),
+          (flushed.length > 0 ? `; it flushed ${flushed.map((f) => `${f.index}'s pending list (${f.tuplesBefore.toLocaleString('en-US')} → ${f.tuplesAfter.toLocaleString('en-US')} tuples)`).join(', ')}` : ''),
         score: spans ? 0.5 : 0.2,
         figures: { relation: m.relation, durationSeconds: duration, flushedIndexes: flushed.map((f) => f.index).join(',') || null },
       });
@@ -219,7 +219,14 @@ function generatorCauses(seconds: readonly SecondRecord[], ctx: CauseContext): S
   const parts: string[] = [];
   let score = 0;
   if (eldMax !== null && eldMax >= 50) {
-    parts.push(`the generator's event loop was delayed up to ${ms(eldMax)} ms`);
+    // The run's own processes (whole window) barely busy while the generator waited for CPU:
+    // something else on the machine had it (machine-wide CPU is not recorded).
+    const own = ctx.cpu ? ctx.cpu.processes.reduce((n, p) => n + (p.cores ?? 0), 0) : null;
+    const starved = own !== null && ctx.cpu && own < 0.5 * ctx.cpu.cpus && eldMax >= 200;
+    parts.push(
+      `the generator's event loop was delayed up to ${ms(eldMax)} ms` +
+        (starved ? ` while the run's own processes used ${own.toFixed(2)} of ${ctx.cpu!.cpus} cores over the window: other processes on the machine had the CPU (machine-wide CPU is not recorded)` : ''),
+    );
     score = Math.max(score, eldMax >= 0.5 * excess ? 0.7 : 0.4);
   }
   if (cpuMax !== null && cpuMax >= 0.95) {

@@ -35,7 +35,7 @@ export function printSpikeTable(r: SpikeReport, indent = '  '): string {
   if (r.periodicity) out.push(`${indent}period: ${r.periodicity.sentence}`);
   else if (r.period) out.push(`${indent}period: ${r.period.spikes} spikes, one every ${ms(r.period.meanSeconds)} s (stddev ${ms(r.period.stddevSeconds)} s)`);
   for (const f of r.ginFlushes ?? []) {
-    out.push(`${indent}GIN flush: ${f.index} (${f.node}) in second ${f.second + 1}: ${f.tuplesBefore.toLocaleString('en-US')} → ${f.tuplesAfter.toLocaleString('en-US')} pending entries, by ${f.by}`);
+    out.push(`${indent}GIN flush: ${f.index} (${f.node}) in second ${f.second + 1}: ${f.tuplesBefore.toLocaleString('en-US')} → ${f.tuplesAfter.toLocaleString('en-US')} pending tuples, by ${f.by}`);
   }
   for (const o of r.outages) out.push(`${indent}outage: ${o.node} not observable for ${((o.to - o.from) / 1000).toFixed(1)} s (${o.failedSamples} samples): ${o.firstError}`);
   for (const n of r.notMeasured ?? []) out.push(`${indent}not measured: ${n}`);

@@ -96,7 +96,7 @@ describe('GIN pending list', () => {
     expect(first!.figures).toMatchObject({ index: 'events_payload_idx', pendingTuplesPeak: expect.any(Number), flushedByKind: 'autoanalyze' });
     expect(Number(first!.figures!.spearmanRho)).toBeGreaterThan(0.8);
     expect(first!.figures!.correlatedWith).toBe('server p99 per second');
-    expect(first!.evidence).toMatch(/events_payload_idx on public\.events: pending list .* → 39,\d{3} entries/);
+    expect(first!.evidence).toMatch(/events_payload_idx on public\.events: pending list .* → 39,\d{3} tuples/);
     expect(first!.evidence).toMatch(/by autoanalyze of public\.events.*which ended it/);
     const analyze = episode!.causes.find((c) => c.kind === 'autoanalyze');
     expect(analyze).toMatchObject({ role: 'ended it' });
@@ -121,6 +121,19 @@ describe('GIN pending list', () => {
     expect(report.spikes.length).toBeGreaterThan(0);
     for (const s of report.spikes) expect(s.causes.map((c) => c.kind)).not.toContain('GIN pending list');
     expect(report.ginFlushes).toEqual([]);
+  });
+
+  it('a list that only grew large during an episode already under way did not start it (regression: a real run dead from its first second)', () => {
+    const seconds = Array.from({ length: 120 }, (_, i) => second(i, i < 10 ? 20 : 900, i < 10 ? {} : { timeouts: 50 }));
+    const samples: Sample[] = Array.from({ length: 120 }, (_, i) =>
+      sample(T0 + i * 1000 + 500, { gin: [{ index: 'events_payload_idx', table: 'public.events', pendingTuples: i < 60 ? 500 + i * 80 : 7, pendingPages: i < 60 ? 3 + i : 1 }] }),
+    );
+    const report = detectSpikes(seconds, [sampler('primary', samples, { events: [maintenance('analyze', true, 58, 60)] })]);
+    expect(report.spikes).toHaveLength(1);
+    const gin = report.spikes[0]!.causes.find((c) => c.kind === 'GIN pending list')!;
+    expect(gin.role).toBe('coincident');
+    expect(gin.evidence).toMatch(/latency stayed high after it.*did not start it/);
+    expect(report.spikes[0]!.causes.find((c) => c.kind === 'autoanalyze')!.role).toBe('coincident');
   });
 
   it('a flush by an insert past gin_pending_list_limit (no vacuum around) is named as such', () => {
