@@ -143,17 +143,22 @@ export function ginCauses(
     const beforePeak = s.points.filter((p) => p.at >= growthFrom && p.at <= peak.at);
     const low = beforePeak.reduce((m, p) => (p.tuples < m.tuples ? p : m), peak);
     const grew = peak.tuples - low.tuples;
-    // A flush that ended the episode: in its last 5 s, or within 5 s after it.
-    const ended = mine.find((f) => f.between[1] >= Math.max(episode.from, episode.to - 5000) && f.between[1] <= episode.to + 5000);
+    // A flush that ended the episode: in its last 5 s, or within 5 s after it — and latency came
+    // back before the window closed (an episode cut off by the end of the run did not end).
+    const recovered = episode.lastSecond <= (seconds.at(-1)?.index ?? episode.lastSecond) - 2;
+    const ended = recovered ? mine.find((f) => f.between[1] >= Math.max(episode.from, episode.to - 5000) && f.between[1] <= episode.to + 5000) : undefined;
     // A flush in the middle of it, after which latency stayed high.
-    const midway = ended ? undefined : mine.find((f) => f.between[1] >= episode.from && f.between[1] < episode.to - 5000);
+    const midway = ended ? undefined : mine.find((f) => f.between[1] >= episode.from && f.between[1] <= episode.to);
     const limitInside = mine.find((f) => f.byKind === 'gin_pending_list_limit' && f.between[1] >= episode.from - 1000 && f.between[1] <= episode.to);
     const big = peak.tuples >= minTuples && grew >= peak.tuples / 2;
     if (!big && !limitInside) continue;
 
-    // Does latency track the list's size over the growth phase (up to the flush or the episode's end)?
-    const firstSecond = secondOf(low.at);
-    const lastSecond = Math.min(episode.lastSecond, ended ? ended.second - 1 : episode.lastSecond);
+    // Does latency track the list's size within the episode (up to the flush or its end)? Within
+    // it, not from the start of the growth: a step up in latency while the list grows steadily
+    // would correlate with the quiet seconds before it, and is not latency following the list.
+    const firstSecond = Math.max(secondOf(low.at), episode.firstSecond);
+    const firstFlush = ended ?? midway;
+    const lastSecond = Math.min(episode.lastSecond, firstFlush ? firstFlush.second - 1 : episode.lastSecond);
     const size = perSecond(s.points, secondOf);
     const xs: number[] = [];
     const client: number[] = [];
@@ -189,12 +194,12 @@ export function ginCauses(
     ];
     if (rho !== null) {
       parts.push(
-        `per-second ${rhoServer !== null ? 'server' : 'client'} p99 tracks it (Spearman ρ ${rho.toFixed(2)} over ${xs.length} s${firstP99 !== undefined && lastP99 !== undefined ? `; client p99 ${firstP99.toFixed(0)} → ${lastP99.toFixed(0)} ms` : ''})`,
+        `per-second ${rhoServer !== null ? 'server' : 'client'} p99 ${tracks ? 'tracks it' : 'does not track it'} (Spearman ρ ${rho.toFixed(2)} over ${xs.length} s${firstP99 !== undefined && lastP99 !== undefined ? `; client p99 ${firstP99.toFixed(0)} → ${lastP99.toFixed(0)} ms` : ''})`,
       );
-    } else parts.push('too few seconds to correlate latency with it');
+    } else parts.push(xs.length >= 8 ? `per-second p99 did not vary with it (no correlation over ${xs.length} s)` : 'too few seconds with responses to correlate latency with it');
     if (limitInside && !ended) parts.push(`an insert flushed it synchronously past gin_pending_list_limit (${fmt(limitInside.tuplesBefore)} → ${fmt(limitInside.tuplesAfter)} tuples)`);
     if (ended) parts.push(`flushed to ${fmt(ended.tuplesAfter)} tuples by ${ended.by}, which ended it`);
-    if (midway) parts.push(`flushed in second ${midway.second} by ${midway.by}, and latency stayed high after it`);
+    if (midway) parts.push(`flushed in second ${midway.second} by ${midway.by}, and latency ${recovered ? 'stayed high after it' : 'had not recovered when the window closed'}`);
     if (score < 0.1) parts.push(`it held ${fmt(atStart.tuples)} tuples when the episode began: it grew during it, did not start it`);
     causes.push({
       kind: 'GIN pending list',

@@ -138,7 +138,8 @@ function maintenanceCauses(w: EpisodeWindow, ctx: CauseContext): SpikeCause[] {
       const flushed = ctx.flushes.filter((f) => f.node === tl.node && f.table === m.relation && f.byKind === m.kind && overlaps(m.earliest - 2000, m.latest + 2000, f.between[0], f.between[1]));
       const duration = m.start !== null && m.end !== null ? (m.end - m.start) / 1000 : null;
       // It spans the episode: started within 2 s of its first second and ended within 2 s of its last.
-      const spans = m.start !== null && m.end !== null && Math.abs(m.start - w.from) <= 2000 && Math.abs(m.end - w.to) <= 2000;
+      const recovered = w.lastSecond <= (ctx.latency.at(-1)?.index ?? w.lastSecond) - 2;
+      const spans = recovered && m.start !== null && m.end !== null && Math.abs(m.start - w.from) <= 2000 && Math.abs(m.end - w.to) <= 2000;
       const when = [m.start !== null ? `from second ${ctx.secondOf(m.start)}` : null, m.end !== null ? `ended in second ${ctx.secondOf(m.end)}` : null].filter(Boolean).join(', ');
       out.push({
         kind: m.kind,

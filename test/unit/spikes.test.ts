@@ -132,7 +132,7 @@ describe('GIN pending list', () => {
     expect(report.spikes).toHaveLength(1);
     const gin = report.spikes[0]!.causes.find((c) => c.kind === 'GIN pending list')!;
     expect(gin.role).toBe('coincident');
-    expect(gin.evidence).toMatch(/latency stayed high after it.*did not start it/);
+    expect(gin.evidence).toMatch(/did not vary with it.*had not recovered when the window closed.*did not start it/);
     expect(report.spikes[0]!.causes.find((c) => c.kind === 'autoanalyze')!.role).toBe('coincident');
   });
 
