@@ -32,6 +32,18 @@ export interface LatencySecond {
   index: number;
   p99: number | null;
   serverP99: number | null;
+  /** Share of the second's outcomes that were timeouts (0 when none). */
+  timeoutShare: number;
+}
+
+/**
+ * What ranks a second's latency for the correlation: its p99, and above any p99 a second with
+ * timeouts (ordered by their share) — a second in which everything timed out has no p99 but was
+ * not fast. Spearman uses ranks only, so the offset just puts those seconds on top.
+ */
+function severityOf(s: LatencySecond): number | null {
+  if (s.timeoutShare > 0) return 1e9 * (1 + s.timeoutShare);
+  return s.p99;
 }
 
 export interface GinOptions {
@@ -142,15 +154,17 @@ export function ginCauses(
     const peak = inEpisode.reduce((m, p) => (p.tuples > m.tuples ? p : m));
     const beforePeak = s.points.filter((p) => p.at >= growthFrom && p.at <= peak.at);
     const low = beforePeak.reduce((m, p) => (p.tuples < m.tuples ? p : m), peak);
-    const grew = peak.tuples - low.tuples;
-    // A flush that ended the episode: in its last 5 s, or within 5 s after it — and latency came
-    // back before the window closed (an episode cut off by the end of the run did not end).
+    // A flush that ended the episode: in its last 15 s (a saturated service needs a while to
+    // drain its backlog once the cause is gone), or within 5 s after it — and latency came back
+    // before the window closed (an episode cut off by the end of the run did not end).
     const recovered = episode.lastSecond <= (seconds.at(-1)?.index ?? episode.lastSecond) - 2;
-    const ended = recovered ? mine.find((f) => f.between[1] >= Math.max(episode.from, episode.to - 5000) && f.between[1] <= episode.to + 5000) : undefined;
+    const ended = recovered ? mine.filter((f) => f.between[1] >= Math.max(episode.from, episode.to - 15_000) && f.between[1] <= episode.to + 5000).at(-1) : undefined;
     // A flush in the middle of it, after which latency stayed high.
     const midway = ended ? undefined : mine.find((f) => f.between[1] >= episode.from && f.between[1] <= episode.to);
     const limitInside = mine.find((f) => f.byKind === 'gin_pending_list_limit' && f.between[1] >= episode.from - 1000 && f.between[1] <= episode.to);
-    const big = peak.tuples >= minTuples && grew >= peak.tuples / 2;
+    // Large: it grew to at least minTuples during or before the episode (it may have been built
+    // before the measured window: then no growth is seen, only its size).
+    const big = peak.tuples >= minTuples;
     if (!big && !limitInside) continue;
 
     // Does latency track the list's size within the episode (up to the flush or its end)? Within
@@ -168,17 +182,19 @@ export function ginCauses(
       if (sec.index < firstSecond - 1) continue;
       if (sec.index > lastSecond) break;
       carried = size.get(sec.index) ?? carried;
-      if (sec.index < firstSecond || carried === undefined || sec.p99 === null) continue;
+      const severity = severityOf(sec);
+      if (sec.index < firstSecond || carried === undefined || severity === null) continue;
       xs.push(carried);
-      client.push(sec.p99);
+      client.push(severity);
       if (sec.serverP99 !== null) server.push(sec.serverP99);
     }
     const rhoClient = xs.length >= 8 ? spearman(xs, client) : null;
     const rhoServer = server.length === xs.length && xs.length >= 8 ? spearman(xs, server) : null;
     const rho = rhoServer ?? rhoClient;
     const tracks = rho !== null && rho >= minRho;
-    const firstP99 = client[0];
-    const lastP99 = client.at(-1);
+    const shown = seconds.filter((x) => x.index >= firstSecond && x.index <= lastSecond && x.p99 !== null);
+    const firstP99 = shown[0]?.p99 ?? undefined;
+    const lastP99 = shown.at(-1)?.p99 ?? undefined;
 
     // The list's size when the episode began: without a correlation or a flush that ended it, a
     // list that only grew large during an episode that was already under way did not start it.
@@ -194,7 +210,7 @@ export function ginCauses(
     ];
     if (rho !== null) {
       parts.push(
-        `per-second ${rhoServer !== null ? 'server' : 'client'} p99 ${tracks ? 'tracks it' : 'does not track it'} (Spearman ρ ${rho.toFixed(2)} over ${xs.length} s${firstP99 !== undefined && lastP99 !== undefined ? `; client p99 ${firstP99.toFixed(0)} → ${lastP99.toFixed(0)} ms` : ''})`,
+        `per-second ${rhoServer !== null ? 'server' : 'client'} p99${rhoServer !== null ? '' : ' (timeouts ranked above it)'} ${tracks ? 'tracks it' : 'does not track it'} (Spearman ρ ${rho.toFixed(2)} over ${xs.length} s${firstP99 !== undefined && lastP99 !== undefined ? `; client p99 ${firstP99.toFixed(0)} → ${lastP99.toFixed(0)} ms` : ''})`,
       );
     } else parts.push(xs.length >= 8 ? `per-second p99 did not vary with it (no correlation over ${xs.length} s)` : 'too few seconds with responses to correlate latency with it');
     if (limitInside && !ended) parts.push(`an insert flushed it synchronously past gin_pending_list_limit (${fmt(limitInside.tuplesBefore)} → ${fmt(limitInside.tuplesAfter)} tuples)`);

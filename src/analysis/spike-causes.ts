@@ -313,9 +313,15 @@ export function causesOf(w: EpisodeWindow, seconds: readonly SecondRecord[], ctx
       c.role = endedGin ? 'ended it' : s >= 0.5 ? 'contributing' : 'coincident';
       if (endedGin) c.score = Math.min(s, 0.2);
     } else if (c.kind === 'checkpoint') c.role = 'coincident';
-    else if ((c.kind === 'pool exhaustion' || c.kind === 'generator delay' || c.kind === 'timeout codes') && dbPrimary) {
+    else if ((c.kind === 'pool exhaustion' || c.kind === 'timeout codes') && dbPrimary) {
       c.role = 'contributing';
       c.evidence += ' — downstream of the slower database';
+      c.score = Math.min(s, 0.45);
+    } else if (c.kind === 'generator delay' && dbPrimary) {
+      // Its queueing is what a slow server does to an open-model generator; its own event-loop
+      // delay is not, but with a database-side cause measured it is the lesser explanation.
+      c.role = 'contributing';
+      c.evidence += ' — alongside a database-side cause';
       c.score = Math.min(s, 0.45);
     } else if (c.kind === 'CPU') c.role = 'contributing';
     else if (c.kind === 'lock wait' && c.figures?.lock === 'Lock:extend' && gin.length > 0) {

@@ -142,7 +142,12 @@ export function detectSpikes(seconds: readonly SecondRecord[], samplers: readonl
   const secondOf = (at: number): number => Math.floor((at - origin) / 1000);
   const gin = ginSeries(timelines);
   const flushes = ginFlushes(gin, timelines, secondOf);
-  const latency: LatencySecond[] = measured.map((s) => ({ index: s.index, p99: s.latency.p99, serverP99: s.server?.total.p99 ?? null }));
+  const latency: LatencySecond[] = measured.map((s) => ({
+    index: s.index,
+    p99: s.latency.p99,
+    serverP99: s.server?.total.p99 ?? null,
+    timeoutShare: s.counters.timeouts > 0 ? s.counters.timeouts / (s.counters.timeouts + s.counters.completed) : 0,
+  }));
   const windows: EpisodeWindow[] = episodes.map((g) => ({ from: g[0]!.startedAt, to: g.at(-1)!.startedAt + 1000, firstSecond: g[0]!.index, lastSecond: g.at(-1)!.index }));
   const ctx: CauseContext = {
     timelines,
