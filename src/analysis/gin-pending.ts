@@ -200,7 +200,8 @@ export function ginCauses(
     // list that only grew large during an episode that was already under way did not start it.
     const atStart = [...s.points].reverse().find((p) => p.at <= episode.from + 1000) ?? s.points[0]!;
     let score: number;
-    if (big && (tracks || ended)) score = Math.min(1, 0.6 + 0.3 * Math.max(0, rho ?? 0) + (ended ? 0.1 : 0));
+    // ρ in steps of 0.1: two indexes that fill together then tie, and the larger list leads.
+    if (big && (tracks || ended)) score = Math.min(1, 0.6 + (0.3 * Math.round(Math.max(0, rho ?? 0) * 10)) / 10 + (ended ? 0.1 : 0));
     else if (limitInside) score = 0.6;
     else if (atStart.tuples >= minTuples) score = 0.3;
     else score = 0.05;
@@ -244,5 +245,6 @@ export function ginCauses(
   for (const c of causes) {
     if (Number(c.figures?.pendingPagesPeak ?? 0) < largest / 4) c.score = Math.min(c.score ?? 0, 0.45);
   }
-  return causes.sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+  // Equal scores: the larger list first.
+  return causes.sort((a, b) => (b.score ?? 0) - (a.score ?? 0) || Number(b.figures?.pendingPagesPeak ?? 0) - Number(a.figures?.pendingPagesPeak ?? 0));
 }
