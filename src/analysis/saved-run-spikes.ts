@@ -18,7 +18,7 @@ import type { SpikeReport } from './spike-types.ts';
 interface SavedRunShape {
   id?: string;
   kind?: string;
-  config?: { pools?: { primary?: { max: number }; replica?: { max: number } } };
+  config?: { pools?: { primary?: { max: number }; replica?: { max: number } }; timeoutMs?: number };
   load?: { seconds?: SecondRecord[] };
   observation?: { samplers?: SamplerResult[] } | null;
   cpu?: CpuWindow | null;
@@ -59,7 +59,7 @@ export function analyzeSavedRun(target: string): SavedRunSpikes {
   const { dir, file, run } = readRunFile(target);
   const seconds = run.load!.seconds!;
   const samplers = Array.isArray(run.observation?.samplers) ? run.observation.samplers : [];
-  const report = detectSpikes(seconds, samplers, { cpu: run.cpu ?? null, pools: run.config?.pools });
+  const report = detectSpikes(seconds, samplers, { cpu: run.cpu ?? null, pools: run.config?.pools, timeoutMs: run.config?.timeoutMs });
   const saved = (run as { spikes?: SpikeReport }).spikes ?? null;
   return { dir, file, id: run.id ?? null, seconds, report, saved };
 }

@@ -49,6 +49,13 @@ export interface CauseContext {
   pools?: { primary?: { max: number } | undefined; replica?: { max: number } | undefined } | undefined;
   cpu?: CpuWindow | null | undefined;
   minPendingTuples?: number | undefined;
+  /** The client timeout (ms): a second with timeouts was at least this slow. */
+  timeoutMs?: number | undefined;
+}
+
+/** The worst client latency of these seconds, a second with timeouts counting as the client timeout. */
+function worstOf(seconds: readonly SecondRecord[], ctx: CauseContext): number {
+  return Math.max(0, ...seconds.map((s) => Math.max(s.latency.p99 ?? 0, s.counters.timeouts > 0 ? (ctx.timeoutMs ?? 1000) : 0)));
 }
 
 const LOCK_NAMES: Readonly<Record<string, string>> = {
@@ -63,21 +70,23 @@ function isIoWait(type: string | null, event: string | null): boolean {
   return type === 'IO' || (type === 'LWLock' && (event === 'WALWrite' || event === 'WALInsert' || event === 'WALBufMapping'));
 }
 
+/** One backend flushes the WAL (IO:WalSync / WalWrite) while the others committing wait for it (LWLock:WALWrite): one phenomenon. */
+const WAL_FLUSH = new Set(['IO:WalSync', 'IO:WalWrite', 'LWLock:WALWrite']);
+
 function lockWaitsOf(sample: Sample): Map<string, number> {
   const out = new Map<string, number>();
   for (const b of sample.backends ?? []) {
     if (b.application === OBSERVER_APP || b.state !== 'active') continue;
     if (b.waitEventType !== 'Lock' && !isIoWait(b.waitEventType, b.waitEvent)) continue;
-    const name = `${b.waitEventType}:${b.waitEvent ?? '?'}`;
+    const raw = `${b.waitEventType}:${b.waitEvent ?? '?'}`;
+    const name = WAL_FLUSH.has(raw) ? 'WAL flush' : raw;
     out.set(name, (out.get(name) ?? 0) + b.count);
   }
   return out;
 }
 
 const IO_NAMES: Readonly<Record<string, string>> = {
-  'IO:WalSync': 'IO:WalSync (a commit waiting for the WAL flush to disk)',
-  'LWLock:WALWrite': 'LWLock:WALWrite (waiting for another backend\'s WAL write / flush)',
-  'IO:WalWrite': 'IO:WalWrite (writing WAL)',
+  'WAL flush': 'WAL flush (IO:WalSync / WalWrite, LWLock:WALWrite: commits waiting for the WAL to reach disk)',
   'IO:DataFileRead': 'IO:DataFileRead (a page read from disk: not in shared buffers)',
 };
 
@@ -102,13 +111,19 @@ function lockCauses(w: EpisodeWindow, ctx: CauseContext): SpikeCause[] {
       const shareOut = outside.length === 0 ? 0 : outside.filter((s) => (lockWaitsOf(s).get(type) ?? 0) > 0).length / outside.length;
       const max = Math.max(...counts);
       const meanWaiting = counts.reduce((a, b) => a + b, 0) / counts.length;
-      const score = Math.max(0, Math.min(1, shareIn - shareOut + (meanWaiting >= 3 ? 0.2 : 0)));
+      // Without quiet samples to compare with (the episode is most of the run), the share inside
+      // counts alone, capped, and a single waiting backend now and then says nothing.
+      const noContrast = outside.length < 0.2 * tl.samples.length;
+      if (noContrast && max < 2) continue;
+      const score = noContrast
+        ? Math.min(0.6, shareIn + (meanWaiting >= 3 ? 0.2 : 0))
+        : Math.max(0, Math.min(1, shareIn - shareOut + (meanWaiting >= 3 ? 0.2 : 0)));
       const advisory = type === 'Lock:advisory';
       const io = !type.startsWith('Lock:');
       out.push({
         kind: advisory ? 'advisory lock wait' : io ? 'IO wait' : 'lock wait',
         node: tl.node,
-        evidence: `${advisory ? 'boundary locks (overlapping appends), Lock:advisory' : (LOCK_NAMES[type] ?? IO_NAMES[type] ?? type)}: up to ${max} backend(s) waiting, in ${pct(shareIn)} of the episode's samples (${pct(shareOut)} outside spikes)`,
+        evidence: `${advisory ? 'boundary locks (overlapping appends), Lock:advisory' : (LOCK_NAMES[type] ?? IO_NAMES[type] ?? type)}: up to ${max} backend(s) waiting, in ${pct(shareIn)} of the episode's samples (${noContrast ? 'no quiet seconds to compare with' : `${pct(shareOut)} outside spikes`})`,
         score,
         figures: { [io ? 'wait' : 'lock']: type, maxWaiting: max, meanWaiting: Number(meanWaiting.toFixed(2)), shareOfSamples: Number(shareIn.toFixed(3)), shareOutsideSpikes: Number(shareOut.toFixed(3)), samples: inside.length },
       });
@@ -170,8 +185,7 @@ function poolCauses(w: EpisodeWindow, ctx: CauseContext, seconds: readonly Secon
   const out: SpikeCause[] = [];
   const poolTimeouts = codes.get('POOL_TIMEOUT') ?? 0;
   const poolP99s = seconds.map((s) => s.server?.pool.p99).filter((v): v is number => typeof v === 'number');
-  const worstP99 = Math.max(0, ...seconds.map((s) => s.latency.p99 ?? 0));
-  const excess = worstP99 - ctx.baselineP99Ms;
+  const excess = worstOf(seconds, ctx) - ctx.baselineP99Ms;
   const poolWorst = poolP99s.length > 0 ? Math.max(...poolP99s) : null;
   const busy: string[] = [];
   let busyShare = 0;
@@ -212,8 +226,7 @@ function generatorCauses(seconds: readonly SecondRecord[], ctx: CauseContext): S
   const cpu = seconds.map((s) => s.client?.cpu).filter((v): v is number => typeof v === 'number');
   const lag = seconds.map((s) => s.scheduleLag?.p99).filter((v): v is number => typeof v === 'number');
   const queued = Math.max(0, ...seconds.map((s) => s.client?.queued ?? 0));
-  const worstP99 = Math.max(0, ...seconds.map((s) => s.latency.p99 ?? 0));
-  const excess = Math.max(1, worstP99 - ctx.baselineP99Ms);
+  const excess = Math.max(1, worstOf(seconds, ctx) - ctx.baselineP99Ms);
   const eldMax = eld.length > 0 ? Math.max(...eld) : null;
   const cpuMax = cpu.length > 0 ? Math.max(...cpu) : null;
   const lagMax = lag.length > 0 ? Math.max(...lag) : null;
@@ -228,7 +241,7 @@ function generatorCauses(seconds: readonly SecondRecord[], ctx: CauseContext): S
       `the generator's event loop was delayed up to ${ms(eldMax)} ms` +
         (starved ? ` while the run's own processes used ${own.toFixed(2)} of ${ctx.cpu!.cpus} cores over the window: other processes on the machine had the CPU (machine-wide CPU is not recorded)` : ''),
     );
-    score = Math.max(score, eldMax >= 0.5 * excess ? 0.7 : 0.4);
+    score = Math.max(score, eldMax >= 0.5 * excess ? 0.7 : eldMax >= 0.2 * excess ? 0.4 : 0.2);
   }
   if (cpuMax !== null && cpuMax >= 0.95) {
     parts.push(`the generator process used ${pct(cpuMax)} of a core in a second of it`);

@@ -59,6 +59,8 @@ export interface SpikeOptions {
   pools?: { primary?: { max: number } | undefined; replica?: { max: number } | undefined } | undefined;
   /** CPU per process over the measured window (whole window only). */
   cpu?: CpuWindow | null | undefined;
+  /** The client timeout of the run (default 1000 ms): a second with timeouts was at least that slow. */
+  timeoutMs?: number | undefined;
 }
 
 const MIN_SIGMA = 0.05;
@@ -93,7 +95,7 @@ function notMeasured(measured: readonly SecondRecord[], samplers: readonly Sampl
     const note = samplers.flatMap((s) => s.notes ?? []).find((n) => /GIN/.test(n));
     out.push(`GIN pending lists: ${note ?? 'no GIN index was sampled'}`);
   }
-  if (measured.length > 0 && !measured.some((s) => s.server)) out.push('per-second pool acquire wait and server time: not in this run\'s per-second records (window figures only)');
+  if (measured.some((s) => s.counters.completed > 0) && !measured.some((s) => s.server)) out.push('per-second pool acquire wait and server time: not in this run\'s per-second records (window figures only)');
   if (measured.length > 0 && !measured.some((s) => s.client)) out.push('the generator\'s event-loop delay and CPU per second: not recorded by this engine');
   out.push(options.cpu ? 'CPU per process: whole window only (not per second)' : 'CPU per process: not measured in this run');
   return out;
@@ -160,6 +162,7 @@ export function detectSpikes(seconds: readonly SecondRecord[], samplers: readonl
     pools: options.pools,
     cpu: options.cpu,
     minPendingTuples: options.minPendingTuples,
+    timeoutMs: options.timeoutMs,
   };
 
   const spikes = episodes.map((g, i): Spike => {

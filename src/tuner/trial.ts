@@ -195,7 +195,7 @@ export async function runTrial(
       ...(observed ? { statements: observed.statements } : {}),
       clientMeasuredAt: load.label,
     });
-    const spikes = detectSpikes(load.seconds, observed?.samplers ?? [], { cpu, pools: config.pools });
+    const spikes = detectSpikes(load.seconds, observed?.samplers ?? [], { cpu, pools: config.pools, timeoutMs: config.timeoutMs });
     return {
       kind: 'run',
       partial: load.partial,

@@ -206,8 +206,23 @@ describe('other causes', () => {
     const wal = (count: number): Sample['backends'][number] => ({ application: 'esbench_primary_pool', state: 'active', backendType: 'client backend', waitEventType: 'IO', waitEvent: 'WalSync', count });
     const samples = Array.from({ length: 60 }, (_, i) => sample(T0 + i * 1000 + 300, { backends: i >= 20 && i < 25 ? [wal(9)] : i % 10 === 0 ? [wal(1)] : [] }));
     const [spike] = detectSpikes(seconds, [sampler('primary', samples)]).spikes;
-    expect(spike!.causes[0]).toMatchObject({ kind: 'IO wait', role: 'primary', figures: { wait: 'IO:WalSync', maxWaiting: 9 } });
-    expect(spike!.causes[0]!.evidence).toMatch(/a commit waiting for the WAL flush to disk/);
+    expect(spike!.causes[0]).toMatchObject({ kind: 'IO wait', role: 'primary', figures: { wait: 'WAL flush', maxWaiting: 9 } });
+    expect(spike!.causes[0]!.evidence).toMatch(/commits waiting for the WAL to reach disk/);
+  });
+
+  it('a run that is one long episode: waits are judged without a quiet baseline, capped, and a lone waiting backend is ignored', () => {
+    const seconds = Array.from({ length: 40 }, (_, i) => second(i, null, { completed: 0, ok: 0, timeouts: 100 }));
+    const wait = (type: string, event: string, count: number): Sample['backends'][number] => ({ application: 'esbench_primary_pool', state: 'active', backendType: 'client backend', waitEventType: type, waitEvent: event, count });
+    const samples = Array.from({ length: 40 }, (_, i) =>
+      sample(T0 + i * 1000 + 300, { backends: [wait('Lock', 'tuple', 1), ...(i % 3 === 0 ? [wait('LWLock', 'WALWrite', 12), wait('IO', 'WalSync', 1)] : [])] }),
+    );
+    const report = detectSpikes(seconds, [sampler('primary', samples)], { timeoutMs: 1000 });
+    expect(report.spikes).toHaveLength(1);
+    const causes = report.spikes[0]!.causes;
+    expect(causes.map((c) => c.kind)).not.toContain('lock wait');
+    const wal = causes.find((c) => c.kind === 'IO wait')!;
+    expect(wal.score).toBeLessThanOrEqual(0.6);
+    expect(wal.evidence).toMatch(/up to 13 backend\(s\).*no quiet seconds to compare with/);
   });
 
   it('Lock:extend present all through the run is not a cause of one episode', () => {
