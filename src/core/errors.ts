@@ -60,6 +60,7 @@ export const ERROR_CATALOGUE = {
   // Study.
   STUDY_DIR_INVALID: { http: 500, exit: 2, summary: 'The --resume directory is not an esbench study, or was made by another esbench version.' },
   RESULTS_NOT_FOUND: { http: 404, exit: 2, summary: 'The directory does not exist or holds no esbench result (run.json, sweep.json, capacity.json, study.json).' },
+  RUN_NOT_READABLE: { http: 500, exit: 2, summary: 'A saved run could not be read: no run.json in the directory, or not a run esbench wrote.' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

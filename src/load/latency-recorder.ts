@@ -71,6 +71,12 @@ export interface SecondRecord {
   /** Actual send − intended send of the requests sent in this second (with its histogram, so workers merge). */
   scheduleLag: LatencySummary | EncodedHistogram;
   client: ClientHealth | null;
+  /**
+   * The service's Server-Timing figures of the responses completed in this second (all
+   * endpoints): `total` and the pool acquire wait. Lets the spike analysis tell a slow service or
+   * an exhausted pool from the generator, second by second. Absent in runs saved before it.
+   */
+  server?: { total: LatencySummary; pool: LatencySummary };
 }
 
 /** What an endpoint showed over the measured window. */
@@ -223,6 +229,8 @@ interface OpenSecond {
   latency: Map<string, LatencyHistogram>;
   all: LatencyHistogram;
   lag: LatencyHistogram;
+  serverTotal: LatencyHistogram;
+  serverPool: LatencyHistogram;
 }
 
 export interface LatencyRecorderOptions {
@@ -311,6 +319,10 @@ export class LatencyRecorder {
     countCompletion(this.countersOf(s, endpoint), sample);
     this.latencyOf(s, endpoint).record(sample.latencyMs);
     s.all.record(sample.latencyMs);
+    if (sample.timing) {
+      s.serverTotal.record(sample.timing.totalMs);
+      s.serverPool.record(sample.timing.poolMs);
+    }
     if (this.phase !== 'measure') return;
     const w = this.endpointWindow(endpoint);
     countCompletion(w.counters, sample);
@@ -409,7 +421,7 @@ export class LatencyRecorder {
     // Seconds are counted from the start of the measured window: negative ones are the warm-up.
     // (Not the phase at the first event: a warm-up response can arrive just after the boundary.)
     const phase: Phase = index < 0 ? 'warmup' : 'measure';
-    return { index, phase, counters: new Map(), latency: new Map(), all: this.take(), lag: this.take() };
+    return { index, phase, counters: new Map(), latency: new Map(), all: this.take(), lag: this.take(), serverTotal: this.take(), serverPool: this.take() };
   }
 
   private take(): LatencyHistogram {
@@ -461,9 +473,12 @@ export class LatencyRecorder {
       latencyByEndpoint,
       scheduleLag: s.lag.toJSON(),
       client: null,
+      ...(s.serverTotal.count > 0 ? { server: { total: s.serverTotal.summary(), pool: s.serverPool.summary() } } : {}),
     };
     this.give(s.all);
     this.give(s.lag);
+    this.give(s.serverTotal);
+    this.give(s.serverPool);
     if (this.keepSeconds) this.seconds.push(record);
     return record;
   }

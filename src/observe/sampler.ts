@@ -84,6 +84,23 @@ export interface SamplerResult {
   cost: { meanMs: number; p99Ms: number; maxMs: number; fractionOfInterval: number } | null;
   events: TimelineEvent[];
   summary: NodeSummary;
+  /**
+   * Settings that give maintenance its rhythm and GIN its flush point, read once at start
+   * (name → setting with its unit, e.g. autovacuum_naptime → '120s'): the spike analysis lays a
+   * spike period next to them. Absent in runs saved before it was added.
+   */
+  settings?: Record<string, string>;
+}
+
+/** The settings recorded in SamplerResult.settings. */
+export const RHYTHM_SETTINGS = ['autovacuum', 'autovacuum_naptime', 'autovacuum_analyze_scale_factor', 'autovacuum_analyze_threshold', 'autovacuum_vacuum_scale_factor', 'autovacuum_vacuum_insert_threshold', 'gin_pending_list_limit', 'checkpoint_timeout'] as const;
+
+async function readSettings(client: pg.ClientBase): Promise<Record<string, string>> {
+  const r = await client.query<{ name: string; setting: string; unit: string | null }>(
+    observerSql('SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1::text[])'),
+    [RHYTHM_SETTINGS],
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.name, `${x.setting}${x.unit ?? ''}`]));
 }
 
 export interface SamplerOptions {
@@ -404,6 +421,10 @@ export async function startSampler(options: SamplerOptions): Promise<Sampler> {
       ginSchema = null;
     }
   }
+  const settings = await readSettings(client).catch((e: unknown) => {
+    notes.push(`pg_settings could not be read (${(e as Error).message}): periods are not compared with settings`);
+    return {};
+  });
   const controlDenied = await probe(client, 'SELECT checkpoint_time FROM pg_control_checkpoint()');
   if (controlDenied !== null) {
     notes.push(`pg_control_checkpoint() failed (${controlDenied}): checkpoints are detected from counters only, without their time`);
@@ -535,6 +556,7 @@ export async function startSampler(options: SamplerOptions): Promise<Sampler> {
           : null,
       events,
       summary: summarize(samples, events),
+      settings,
     };
   };
   const onAbort = (): void => void stop();

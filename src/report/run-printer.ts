@@ -122,15 +122,16 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
   for (const o of sp.outages) {
     out.push('', `OUTAGE: ${o.node} could not be observed for ${fixed((o.to - o.from) / 1000, 1)} s from ${new Date(o.from).toISOString()} (${o.failedSamples} failed samples: ${o.firstError})`);
   }
-  out.push('', `Latency spikes (client per-second p99 above ${ms(sp.thresholdMs, 1)} ms, or timeouts/errors; median p99 ${ms(sp.baselineP99Ms, 1)} ms):`);
+  out.push('', `Latency spikes (client per-second p99 above ${ms(sp.thresholdMs, 1)} ms, or timeouts/errors; normal p99 ${ms(sp.baselineP99Ms, 1)} ms; \`esbench spikes <run-dir>\` for the full table):`);
   if (sp.spikes.length === 0) out.push('  none');
   for (const spike of sp.spikes.slice(0, 10)) {
     const when = spike.firstSecond === spike.lastSecond ? `${spike.firstSecond + 1}s` : `${spike.firstSecond + 1}-${spike.lastSecond + 1}s`;
-    const causes = spike.causes.map((c) => `${c.kind}${c.node ? ` (${c.node})` : ''}: ${c.evidence}`).join('; ');
+    const causes = spike.causes.map((c) => `${c.role && c.role !== 'primary' ? `[${c.role}] ` : ''}${c.kind}${c.node ? ` (${c.node})` : ''}: ${c.evidence}`).join('; ');
     out.push(`  ${when.padStart(9)}  p99 ${ms(spike.worstP99Ms, 1)} ms, timeouts ${spike.timeouts}, errors ${spike.errors} — ${causes}`);
   }
   if (sp.spikes.length > 10) out.push(`  ... ${sp.spikes.length - 10} more in run.json`);
-  if (sp.period) out.push(`  ${sp.period.spikes} spikes, one every ${ms(sp.period.meanSeconds, 1)} s on average (stddev ${ms(sp.period.stddevSeconds, 1)} s)`);
+  if (sp.periodicity) out.push(`  ${sp.periodicity.sentence}`);
+  else if (sp.period) out.push(`  ${sp.period.spikes} spikes, one every ${ms(sp.period.meanSeconds, 1)} s on average (stddev ${ms(sp.period.stddevSeconds, 1)} s)`);
   const warnings = load.engine === 'paced' ? load.warnings : [];
   for (const w of warnings) out.push(`  WARNING (load generator): ${w.message}`);
   if (slo.length > 0) {

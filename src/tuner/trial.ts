@@ -205,7 +205,7 @@ export async function runTrial(
       probes: load.probes ?? [],
       clientMeasuredAt: load.label,
     });
-    const spikes = detectSpikes(load.seconds, observed?.samplers ?? []);
+    const spikes = detectSpikes(load.seconds, observed?.samplers ?? [], { cpu, pools: config.pools, timeoutMs: config.timeoutMs });
     return {
       kind: 'run',
       partial: load.partial,

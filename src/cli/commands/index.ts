@@ -13,7 +13,8 @@ import { register as sweep } from './sweep.ts';
 import { register as capacity } from './capacity.ts';
 import { register as study } from './study.ts';
 import { register as report } from './report.ts';
+import { register as spikes } from './spikes.ts';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health, sweep, capacity, study, report];
+export const COMMANDS: readonly RegisterCommand[] = [start, cluster, seed, serve, run, tuneConfig, maintain, health, study, sweep, capacity, spikes, report];
