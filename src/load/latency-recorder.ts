@@ -74,9 +74,10 @@ export interface SecondRecord {
   /**
    * The service's Server-Timing figures of the responses completed in this second (all
    * endpoints): `total` and the pool acquire wait. Lets the spike analysis tell a slow service or
-   * an exhausted pool from the generator, second by second. Absent in runs saved before it.
+   * an exhausted pool from the generator, second by second. Absent in runs saved before it; a
+   * summary without its histogram in runs saved before generator workers merged them.
    */
-  server?: { total: LatencySummary; pool: LatencySummary };
+  server?: { total: LatencySummary | EncodedHistogram; pool: LatencySummary | EncodedHistogram };
 }
 
 /** What an endpoint showed over the measured window. */
@@ -473,7 +474,7 @@ export class LatencyRecorder {
       latencyByEndpoint,
       scheduleLag: s.lag.toJSON(),
       client: null,
-      ...(s.serverTotal.count > 0 ? { server: { total: s.serverTotal.summary(), pool: s.serverPool.summary() } } : {}),
+      ...(s.serverTotal.count > 0 ? { server: { total: s.serverTotal.toJSON(), pool: s.serverPool.toJSON() } } : {}),
     };
     this.give(s.all);
     this.give(s.lag);

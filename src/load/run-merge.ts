@@ -14,7 +14,7 @@
  * generator's maximum (an upper bound: they need not coincide), the CPU is the sum of the
  * generators' cores.
  */
-import type { EncodedHistogram } from './histogram.ts';
+import type { EncodedHistogram, LatencySummary } from './histogram.ts';
 import { mergeHistograms } from './histogram.ts';
 import { addCounters, emptyCounters, type ClientHealth, type EndpointRecord, type ProbeSample, type SecondRecord } from './latency-recorder.ts';
 import type { EngineWarning, PacedRunResult } from './paced-engine.ts';
@@ -122,6 +122,20 @@ export function mergeSecond(same: readonly SecondRecord[]): SecondRecord {
     // Seconds recorded without their histogram (older results) cannot merge their lag: dropped.
     scheduleLag: merge(same.map((s) => ('hdr' in s.scheduleLag ? s.scheduleLag : undefined))),
     client: mergeClient(same.map((s) => s.client)),
+    ...mergeSecondServer(same),
+  };
+}
+
+/** The per-second Server-Timing histograms of the workers (only those saved with their histogram merge). */
+function mergeSecondServer(same: readonly SecondRecord[]): Pick<SecondRecord, 'server'> {
+  const encoded = (h: LatencySummary | EncodedHistogram | undefined) => (h && 'hdr' in h ? h : undefined);
+  const withServer = same.filter((s) => s.server !== undefined);
+  if (withServer.length === 0) return {};
+  return {
+    server: {
+      total: merge(withServer.map((s) => encoded(s.server?.total))),
+      pool: merge(withServer.map((s) => encoded(s.server?.pool))),
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { writeReportStep } from '../report-step.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseSlo } from '../../analysis/slo.ts';
@@ -96,6 +97,7 @@ export function register(program: Command, ctx: CliContext): void {
     // Saved before it is summarised.
     writeJson(file, result);
     ctx.stdout(flags.json ? fs.readFileSync(file, 'utf8') : printCapacity(result, file));
+    await writeReportStep(ctx, dir, Boolean(flags.json));
     if (result.partial) ctx.exitCode = 130;
   });
 }

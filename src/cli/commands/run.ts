@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { writeReportStep } from '../report-step.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { evaluateSlo, parseSlo } from '../../analysis/slo.ts';
@@ -144,14 +145,7 @@ export function register(program: Command, ctx: CliContext): void {
     // Saved before it is summarised.
     writeJson(file, { id: run.id, ...result, slo: verdicts });
     ctx.stdout(flags.json ? fs.readFileSync(file, 'utf8') : printRun(result, file, verdicts));
-    // The report is drawn from the saved run.json; failing to draw it does not fail the run.
-    try {
-      const { writeReport } = await import('../../report/report-writer.ts');
-      const report = await writeReport(run.dir);
-      (flags.json ? ctx.stderr : ctx.stdout)(`report: ${report.htmlPath}\n`);
-    } catch (e) {
-      ctx.stderr(`warning: report.html not written: ${(e as Error).message}\n`);
-    }
+    await writeReportStep(ctx, run.dir, Boolean(flags.json));
     if (result.partial) ctx.exitCode = 130;
     else if (verdicts.some((v) => !v.ok)) {
       ctx.stderr(`esbench: SLO_VIOLATED: ${verdicts.filter((v) => !v.ok).map((v) => v.text).join(', ')}\n`);

@@ -1,6 +1,7 @@
 /**
- * `npm start`: the main job on the embedded default. Until the study lands, that is: bring the
- * cluster up, seed a small library if the store is empty, serve, and print where everything is.
+ * `esbench start`: the service for a person to try by hand (`npm start` runs the quick study).
+ * Brings the cluster up, seeds a small library if the store is empty, serves, and prints where
+ * everything is.
  */
 import type { Command } from 'commander';
 import { redactUrl } from '../../core/redact.ts';

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { writeReportStep } from '../report-step.ts';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { EsbenchError } from '../../core/errors.ts';
@@ -98,6 +99,7 @@ export function register(program: Command, ctx: CliContext): void {
       },
     );
     ctx.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : printStudy(result, file));
+    await writeReportStep(ctx, dir, Boolean(flags.json));
     if (result.partial) ctx.exitCode = 130;
   });
 }

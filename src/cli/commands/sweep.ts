@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { writeReportStep } from '../report-step.ts';
 import type { Command } from 'commander';
 import { mergeDeep, type ServiceConfig } from '../../core/config.ts';
 import { EsbenchError } from '../../core/errors.ts';
@@ -139,6 +140,7 @@ export function register(program: Command, ctx: CliContext): void {
     );
     const file = path.join(dir, 'sweep.json');
     ctx.stdout(flags.json ? `${JSON.stringify(result, null, 2)}\n` : printSweep(result, file));
+    await writeReportStep(ctx, dir, Boolean(flags.json));
     if (result.partial) ctx.exitCode = 130;
   });
 }

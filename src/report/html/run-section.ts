@@ -13,6 +13,10 @@ import { figure, fmt, join, list, note, para, table, type Cell, type Rendered, t
 /** Where each split component was measured, in the waterfall's colour legend. */
 const WHERE: Record<string, string> = {
   dbExecution: 'database (pg_stat_statements)',
+  dbPlanning: 'database (pg_stat_statements)',
+  wire: 'service (calibration probe)',
+  decode: 'service (Server-Timing)',
+  dbUnexplained: 'derived (a difference)',
   dbRoundTrip: 'service (Server-Timing)',
   poolWait: 'service (Server-Timing)',
   networkProtocol: 'derived (a difference)',
@@ -21,7 +25,8 @@ const WHERE: Record<string, string> = {
   client: 'client (load generator)',
 };
 
-const PART_ORDER = ['dbExecution', 'dbRoundTrip', 'networkProtocol', 'poolWait', 'appOverhead', 'clientTransport'];
+// networkProtocol: runs saved before the round trip was split into planning, wire, decode and the rest.
+const PART_ORDER = ['dbExecution', 'dbPlanning', 'wire', 'decode', 'dbUnexplained', 'dbRoundTrip', 'networkProtocol', 'poolWait', 'appOverhead', 'clientTransport'];
 
 function counters(x: Json) {
   const c = rec(x);

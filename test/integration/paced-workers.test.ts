@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../src/load/histogram.ts';
 import { runPacedWorkers } from '../../src/load/paced-workers.ts';
-import { mergePacedResults } from '../../src/load/run-merge.ts';
+import { mergePacedResults, mergeSecond } from '../../src/load/run-merge.ts';
+import { emptyCounters, type SecondRecord } from '../../src/load/latency-recorder.ts';
 import { runPaced } from '../../src/load/paced-engine.ts';
 import { createWorkload, WORKLOAD_PRESETS } from '../../src/load/workload.ts';
 import { startDelayServer, type DelayServer } from '../helpers/delay-server.ts';
@@ -62,5 +63,39 @@ describe('paced engine in worker processes', () => {
     expect(m.latency.mean!).toBeCloseTo((a.latency.mean! * a.latency.count + b.latency.mean! * b.latency.count) / m.latency.count, 9);
     expect(m.counters.sent).toBe(a.counters.sent + b.counters.sent);
     expect(m.workers).toBe(2);
+  });
+});
+
+describe('merging one second of several workers', () => {
+  const hist = (values: number[]) => {
+    const h = new LatencyHistogram();
+    for (const v of values) h.record(v);
+    return h.toJSON();
+  };
+  const second = (values: number[], server: number[] | null): SecondRecord => ({
+    index: 3,
+    startedAt: 1000,
+    phase: 'measure',
+    counters: emptyCounters(),
+    byEndpoint: {},
+    latency: hist(values),
+    latencyByEndpoint: {},
+    scheduleLag: hist([1]),
+    client: null,
+    ...(server ? { server: { total: hist(server), pool: hist(server.map(() => 0.1)) } } : {}),
+  });
+
+  // Regression: the per-second Server-Timing figures (the spike analysis reads them) were dropped
+  // when generator workers' seconds were merged.
+  it("keeps the service's per-second Server-Timing figures of every worker", () => {
+    const merged = mergeSecond([second([10, 20], [5, 15]), second([30], [25]), second([40], null)]);
+    expect(merged.latency.count).toBe(4);
+    expect(merged.server?.total.count).toBe(3);
+    expect(merged.server?.total.max).toBeCloseTo(25, 1);
+    expect(merged.server?.pool.count).toBe(3);
+  });
+
+  it('has no server figures when no worker had any', () => {
+    expect(mergeSecond([second([10], null), second([20], null)]).server).toBeUndefined();
   });
 });
