@@ -13,6 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import readline from 'node:readline';
 import type { Config } from '../core/config.ts';
+import { redactConfig } from '../core/redact.ts';
 import { EsbenchError } from '../core/errors.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/esbench.js', import.meta.url));
@@ -92,7 +93,8 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     });
   })
     .then((r) => {
-      if (sent && !isDeepStrictEqual(r.config, JSON.parse(JSON.stringify(sent)))) {
+      // The child echoes its config with the passwords redacted; compare like with like.
+      if (sent && !isDeepStrictEqual(r.config, JSON.parse(JSON.stringify(redactConfig(sent))))) {
         throw new EsbenchError('SERVICE_CONFIG_MISMATCH', `the service runs with another config than the trial sent (pools/service: ${JSON.stringify(pick(r.config))})`);
       }
       return r;

@@ -49,7 +49,8 @@ describe('esbench run', () => {
     expect(Math.abs(lend.residualMs)).toBeLessThan(0.5); // the parts add up to the client latency
     // Issue 11: the endpoint's own statements, planning as DB time (track_planning is on in our
     // cluster), the driver's decode and the calibration probe, the observer's share of DB time.
-    expect(lend.statements.some((s: { statement: string }) => s.statement === 'query@lend-book-copy')).toBe(true);
+    // The default (held) command path reads the boundary with `decision_read`; the study's with `query`.
+    expect(lend.statements.some((s: { statement: string }) => s.statement === 'decision_read@lend-book-copy')).toBe(true);
     expect(lend.rows.find((x: { component: string }) => x.component === 'dbPlanning').mean).toBeGreaterThan(0);
     expect(lend.rows.find((x: { component: string }) => x.component === 'decode').mean).toBeGreaterThan(0);
     expect(lend.driver.rowsPerRequest).toBeGreaterThan(0);

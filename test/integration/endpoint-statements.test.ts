@@ -24,7 +24,10 @@ describe('statements per endpoint', () => {
   let headers: string[] = [];
 
   beforeAll(async () => {
-    fx = await appFixture();
+    // The study's command path (checked append, GIN reads): lend's and add-copy's boundary reads are
+    // both the statement `query`, the case issue 11 found mixed. esbench's held path names its read
+    // `decision_read` and is tagged per endpoint the same way.
+    fx = await appFixture({ service: { locking: 'check', boundaryIndex: 'gin', preparedStatements: false } });
     const c = await fx.sql.connect();
     try {
       await seedLibrary(c, { events: 3000, books: 20, readers: 5, seed: 7, reset: true });

@@ -78,6 +78,15 @@ beforeAll(async () => {
     [types, payloads, metadata],
   );
   await client.query('SELECT pg_stat_force_next_flush()');
+  // The plan check EXPLAINs on the replica: wait until it has replayed the rows (under a busy
+  // suite the replica lagged and the check found "no events to probe yet").
+  const replica = new pg.Client({ connectionString: db.replicaUrl });
+  await replica.connect();
+  try {
+    await waitFor(async () => ((await replica.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n === EVENTS ? true : undefined), 30_000, 'the replica to replay the seeded events');
+  } finally {
+    await replica.end();
+  }
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { EsbenchError } from '../../core/errors.ts';
 import { parsePositiveInt } from '../../core/units.ts';
-import { redactUrl } from '../../core/redact.ts';
+import { redactConfig, redactUrl } from '../../core/redact.ts';
 import { startServer, type RunningServer } from '../../service/server.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
@@ -113,10 +113,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       if (flags.printConfig) {
         // Passwords redacted: this is for a person to read.
-        const shown = structuredClone(config) as Config;
-        if (shown.cluster.primaryUrl) shown.cluster.primaryUrl = redactUrl(shown.cluster.primaryUrl);
-        if (shown.cluster.replicaUrl) shown.cluster.replicaUrl = redactUrl(shown.cluster.replicaUrl);
-        ctx.stdout(`${JSON.stringify(shown, null, 2)}\n`);
+        ctx.stdout(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
         return;
       }
       const handle = await prepareCluster(ctx, config, { start: true });
@@ -126,7 +123,8 @@ export function register(program: Command, ctx: CliContext): void {
       const server = await startServer(config, handle.primaryUrl, handle.replicaUrl, Boolean(flags.log));
       ctx.stdout(
         flags.readyJson
-          ? `${JSON.stringify({ event: 'listening', url: server.url, pid: process.pid, config })}\n`
+          ? // The echo lets the parent check what the child resolved; stdout is logged, so no passwords.
+            `${JSON.stringify({ event: 'listening', url: server.url, pid: process.pid, config: redactConfig(config) })}\n`
           : `esbench service listening on ${server.url}\n  primary ${redactUrl(handle.primaryUrl)}\n  replica ${redactUrl(handle.replicaUrl)}\n`,
       );
       await untilStopped(ctx.signal);
