@@ -154,6 +154,17 @@ export class CommandHandler {
     return { state: foldBoundary(cmd, events, start), version: Math.max(version, lastRead), folded: events.length };
   }
 
+  /** Both command paths: a conflict is retried with backoff until the policy's tries run out; anything else is rethrown. */
+  private async afterConflict(cmd: LibraryCommand, attempt: number, e: unknown): Promise<void> {
+    if (!(e instanceof ConcurrencyConflict)) throw e;
+    this.observer.conflict?.(cmd.kind);
+    if (attempt >= this.policy.tries) {
+      throw new EsbenchError('RETRIES_EXHAUSTED', `${cmd.kind} conflicted ${attempt} times`, { details: { tries: attempt } });
+    }
+    this.observer.retry?.(cmd.kind);
+    await new Promise((r) => setTimeout(r, backoffMs(this.policy, attempt)));
+  }
+
   private async handleHeld(cmd: LibraryCommand, timing?: Timing): Promise<CommandOutcome> {
     const filter = boundaryOf(cmd);
     for (let attempt = 1; ; attempt++) {
@@ -180,13 +191,7 @@ export class CommandHandler {
         if (this.decisions && loaded && folded > this.decisions.threshold) await this.saveSnapshots(cmd, loaded.state, newEvents, r.version, timing);
         return { sequenceNumber: r.version, retries: attempt - 1, folded };
       } catch (e) {
-        if (!(e instanceof ConcurrencyConflict)) throw e;
-        this.observer.conflict?.(cmd.kind);
-        if (attempt >= this.policy.tries) {
-          throw new EsbenchError('RETRIES_EXHAUSTED', `${cmd.kind} conflicted ${attempt} times`, { details: { tries: attempt } });
-        }
-        this.observer.retry?.(cmd.kind);
-        await new Promise((r) => setTimeout(r, backoffMs(this.policy, attempt)));
+        await this.afterConflict(cmd, attempt, e);
       }
     }
   }
@@ -209,13 +214,7 @@ export class CommandHandler {
         if (this.decisions && loaded.folded > this.decisions.threshold) await this.saveSnapshots(cmd, loaded.state, newEvents, r.version, timing);
         return { sequenceNumber: r.version, retries: attempt - 1, folded: loaded.folded };
       } catch (e) {
-        if (!(e instanceof ConcurrencyConflict)) throw e;
-        this.observer.conflict?.(cmd.kind);
-        if (attempt >= this.policy.tries) {
-          throw new EsbenchError('RETRIES_EXHAUSTED', `${cmd.kind} conflicted ${attempt} times`, { details: { tries: attempt } });
-        }
-        this.observer.retry?.(cmd.kind);
-        await new Promise((r) => setTimeout(r, backoffMs(this.policy, attempt)));
+        await this.afterConflict(cmd, attempt, e);
       }
     }
   }
