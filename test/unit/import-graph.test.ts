@@ -86,12 +86,6 @@ function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   return found;
 }
 
-/**
- * Cycles in files another branch owns, to be broken there (issue 11: observe/events.ts takes the
- * Sample type from sampler.ts, which imports deriveEvents from events.ts). Remove on merge.
- */
-const KNOWN_CYCLES: readonly string[] = ['observe/events.ts observe/sampler.ts'];
-
 const rel = (file: string): string => path.relative(SRC, file);
 const layerOf = (file: string): string => rel(file).split(path.sep)[0] ?? '';
 
@@ -105,7 +99,7 @@ describe('import graph of src/', () => {
 
   it('has no import cycle, type-only imports included', () => {
     const found = cycles(graph).map((c) => c.map(rel).join(' '));
-    expect(found.filter((c) => !KNOWN_CYCLES.includes(c))).toEqual([]);
+    expect(found).toEqual([]);
   });
 
   it('never imports a higher layer', () => {
