@@ -152,7 +152,11 @@ export async function runTrial(
     // Inside the try: a throwing hook still stops the service.
     hooks.onServiceStarted?.({ url: service.url, pid: service.pid });
     hooks.onStatus?.(`reading the library state from ${service.url}`);
-    const snapshot = await fetchLibrarySnapshot(service.url, { books: config.workload.books, readers: config.workload.readers });
+    // No more requests at once than the primary pool keeps open: a burst here opened connections that
+    // outlived the window by the idle timeout and counted against the pool (the study's "connection
+    // use balanced" criterion saw 11 open with MinConns 2).
+    const concurrency = Math.max(1, Math.min(8, config.pools.primary.min));
+    const snapshot = await fetchLibrarySnapshot(service.url, { books: config.workload.books, readers: config.workload.readers, concurrency });
     const workload = createWorkload(config.workload, { snapshot });
     let load: PacedRunResult | AutocannonRunResult;
     if (config.engine === 'paced') {

@@ -98,6 +98,12 @@ describe('capacity', () => {
     expect(diagnoseSaturation(step(100, {}), step(150, { busiestProcess: { process: 'service', cores: 0.97 } })).cause).toBe('cpu');
     expect(diagnoseSaturation(step(100, { poolWaitMs: 0.2 }), step(150, { poolWaitMs: 40 })).cause).toBe('pool wait');
     expect(diagnoseSaturation(step(100, {}), step(150, { achievedRate: 120 })).cause).toBe('generator');
+    // Regression (study --quick): the service at 0.80 cores and the generator warning about its lag
+    // is a process out of CPU, not the generator.
+    const starved = diagnoseSaturation(step(75, {}), step(87.5, { busiestProcess: { process: 'service', cores: 0.8 }, generatorWarnings: ['requests left 14.2 ms (p99) after their intended time'] }));
+    expect(starved.cause).toBe('cpu');
+    expect(starved.evidence.join('\n')).toMatch(/service used 0\.80 cores[\s\S]*generator \(a symptom\)/);
+    expect(diagnoseSaturation(step(100, {}), step(150, { busiestProcess: { process: 'service', cores: 0.3 }, generatorWarnings: ['lag'] })).cause).toBe('generator');
     expect(diagnoseSaturation(step(100, { dbExecutionMs: 1 }), step(150, { dbExecutionMs: 5 })).cause).toBe('db execution');
     expect(diagnoseSaturation(step(100, {}), step(150, { lockWaits: ['lock wait on primary: relation'] })).cause).toBe('lock waits');
     expect(diagnoseSaturation(step(100, {}), undefined).cause).toBe('not reached');
