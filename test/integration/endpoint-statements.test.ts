@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeSplit, type EndpointSplit } from '../../src/analysis/split.ts';
 import { seedLibrary } from '../../src/domain/seed.ts';
@@ -21,7 +21,7 @@ describe('statements per endpoint', () => {
   let observer: pg.Client;
   let window: StatementWindow;
   let recorded: RecorderResult;
-  let headers: string[] = [];
+  const headers: string[] = [];
 
   beforeAll(async () => {
     // The study's command path (checked append, GIN reads): lend's and add-copy's boundary reads are
