@@ -3,8 +3,16 @@ import { defineConfig } from 'vitest/config';
 // Tiers: unit (no database), integration (real embedded primary + replica started once by
 // the global setup), e2e (the CLI as a user runs it), faults (each file its own cluster, which it
 // crashes), and solo (load-sensitive, alone, last). `npm test` runs them all.
-/** Load-sensitive files: run alone, after the other projects. */
-const SOLO = ['test/faults/gin-pending.test.ts'];
+/**
+ * Load-sensitive files: run after the other projects, so the rest of the suite does not take their
+ * CPU. gin-pending measures latency under load; pool-min times the 1 s refill loop; observer times a
+ * VACUUM between samples. Under the full parallel suite on 2 cores each failed at least once
+ * (pool-min did not refill within 15 s twice; the observer split one VACUUM into two runs once);
+ * alone they pass. The pool-min and observer causes are not yet understood (see the note of the
+ * session that moved them).
+ */
+const SOLO_FAULTS = ['test/faults/gin-pending.test.ts'];
+const SOLO_INTEGRATION = ['test/integration/pool-min.test.ts', 'test/integration/observer.test.ts'];
 
 export default defineConfig({
   test: {
@@ -22,16 +30,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: SOLO_INTEGRATION,
           globalSetup: ['test/helpers/global-setup.ts'],
         },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       // Faults kill and stop nodes: each file starts its own cluster (no shared global setup).
-      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'], exclude: SOLO } },
+      { extends: true, test: { name: 'faults', include: ['test/faults/**/*.test.ts'], exclude: SOLO_FAULTS } },
       // Tests whose subject is latency under load (a GIN pending list slowing the appends) are read
       // wrongly when the rest of the suite takes the CPU: the analysis then rightly blames the busy
       // machine (seen in CI). They run after every other project, alone.
-      { extends: true, test: { name: 'solo', include: SOLO, sequence: { groupOrder: 1 } } },
+      {
+        extends: true,
+        test: { name: 'solo', include: SOLO_INTEGRATION, globalSetup: ['test/helpers/global-setup.ts'], sequence: { groupOrder: 1 } },
+      },
+      // Last and alone: its own cluster under load for about two minutes.
+      { extends: true, test: { name: 'solo-load', include: SOLO_FAULTS, sequence: { groupOrder: 2 } } },
     ],
   },
 });
