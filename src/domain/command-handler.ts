@@ -12,7 +12,7 @@ import { ConcurrencyConflict, EsbenchError, isEsbenchError } from '../core/error
 import type { DecisionMode } from '../core/config.ts';
 import type { Timing } from '../store/db-pool.ts';
 import type { DecisionReadResult, EventStore, LockedReader, NewEvent } from '../store/event-store.ts';
-import { filterHash, type Filter } from '../store/filter.ts';
+import { filterHash, type Filter, type JsonValue } from '../store/filter.ts';
 import type { SnapshotStore, Snapshot } from '../store/snapshot-store.ts';
 import { evolveBook } from './book-state.ts';
 import { boundaryOf, decide, entitiesOf, foldBoundary, type DecisionState, type FoldStart, type LibraryCommand } from './library-commands.ts';
@@ -105,11 +105,7 @@ export class CommandHandler {
     let version = 0;
     for (const entity of entities) {
       const snap = this.decisions.snapshots.get(found, snapshotKeyOf(entity.view));
-      const parsed = snap ? entity.view.projection.parse(snap.state) : undefined;
-      this.observer.snapshot?.(entity.view.projection.name, parsed === undefined ? 'miss' : 'hit');
-      if (snap && parsed !== undefined) {
-        if (entity.role === 'book') start.book = { state: parsed as DecisionState['book'], sequenceNumber: snap.sequenceNumber };
-        else start.reader = { state: parsed as DecisionState['reader'], sequenceNumber: snap.sequenceNumber };
+      if (this.startFrom(entity, snap, start)) {
         version = Math.max(version, snap.sequenceNumber);
         items.push({ ...entity.view.item, after: snap.sequenceNumber });
       } else {
@@ -118,6 +114,20 @@ export class CommandHandler {
     }
     const { events, version: read } = await this.store.query({ items }, { consistent: true, ...t });
     return { state: foldBoundary(cmd, events, start), version: Math.max(version, read), folded: events.length };
+  }
+
+  /**
+   * Both command paths: starts `entity`'s fold from its snapshot when the snapshot parses (a hit),
+   * and counts the hit or miss (no snapshot is a miss). False when there is none or it does not
+   * parse: the caller reads that entity in full.
+   */
+  private startFrom(entity: ReturnType<typeof entitiesOf>[number], snap: { state: JsonValue; sequenceNumber: number } | undefined, start: FoldStart): snap is { state: JsonValue; sequenceNumber: number } {
+    const parsed = snap ? entity.view.projection.parse(snap.state) : undefined;
+    this.observer.snapshot?.(entity.view.projection.name, parsed === undefined ? 'miss' : 'hit');
+    if (snap === undefined || parsed === undefined) return false;
+    if (entity.role === 'book') start.book = { state: parsed as DecisionState['book'], sequenceNumber: snap.sequenceNumber };
+    else start.reader = { state: parsed as DecisionState['reader'], sequenceNumber: snap.sequenceNumber };
+    return true;
   }
 
   /** The held-lock read of `cmd`: its entities' items, each after its snapshot in snapshot mode. */
@@ -138,11 +148,7 @@ export class CommandHandler {
     for (const [i, entity] of entities.entries()) {
       if (!this.decisions) break;
       const snap = read.snapshots[i];
-      const parsed = snap ? entity.view.projection.parse(snap.state) : undefined;
-      this.observer.snapshot?.(entity.view.projection.name, parsed === undefined ? 'miss' : 'hit');
-      if (snap && parsed !== undefined) {
-        if (entity.role === 'book') start.book = { state: parsed as DecisionState['book'], sequenceNumber: snap.sequenceNumber };
-        else start.reader = { state: parsed as DecisionState['reader'], sequenceNumber: snap.sequenceNumber };
+      if (this.startFrom(entity, snap, start)) {
         version = Math.max(version, snap.sequenceNumber);
       } else if (snap) {
         const again = await reader.query({ items: [entity.view.item] });
