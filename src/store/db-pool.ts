@@ -196,10 +196,15 @@ export class DbPool {
     try {
       const missing = this.config.min - this.pool.totalCount;
       if (missing <= 0) return;
+      // pg-pool hands out idle clients before it opens new ones, so asking for `missing` clients
+      // while some are idle only borrows those and opens fewer (or none): with 2 of 3 idle after a
+      // backend was terminated, every second's top-up borrowed them and the pool stayed at 2 for
+      // ever. So ask for the idle ones as well; all are held until the new ones are open.
+      const wanted = missing + this.pool.idleCount;
       // allSettled, not all: when only some connects succeed (a node starting up, a connection
       // limit), the ones that did must go back to the pool, or they stay checked out for ever and
       // the pool silently shrinks by that many connections.
-      const settled = await Promise.allSettled(Array.from({ length: missing }, () => this.pool.connect()));
+      const settled = await Promise.allSettled(Array.from({ length: wanted }, () => this.pool.connect()));
       for (const s of settled) if (s.status === 'fulfilled') s.value.release();
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw fromDatabaseError(failed.reason);
