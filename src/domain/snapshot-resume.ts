@@ -18,5 +18,7 @@ export function resumeFromSnapshot<S>(
 ): { state: S; sequenceNumber: number } | undefined {
   const parsed = snap ? view.projection.parse(snap.state) : undefined;
   observer?.snapshot?.(view.projection.name, parsed === undefined ? 'miss' : 'hit');
-  return snap === undefined || parsed === undefined ? undefined : { state: parsed, sequenceNumber: snap.sequenceNumber };
+  return snap === undefined || parsed === undefined
+    ? undefined
+    : { state: parsed, sequenceNumber: snap.sequenceNumber };
 }

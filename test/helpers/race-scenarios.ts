@@ -20,15 +20,24 @@ interface Row {
 }
 
 /** One describe block per case (`title` takes the case's label as %s), each with both scenarios. */
-export function describeRaces(title: string, cases: ReadonlyArray<readonly [string, NonNullable<ConfigInput['service']>]>): void {
+export function describeRaces(
+  title: string,
+  cases: ReadonlyArray<readonly [string, NonNullable<ConfigInput['service']>]>,
+): void {
   describe.each(cases)(title, (_, service) => {
     let fx: AppFixture;
     let base: string;
     const post = async (path: string, body: object) => {
-      const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: r.status, json: (await r.json()) as { sequenceNumber?: number; error?: { code: string } } };
     };
-    const log = async () => (await fx.sql.query<Row>('SELECT sequence_number, event_type, payload FROM events ORDER BY sequence_number')).rows;
+    const log = async () =>
+      (await fx.sql.query<Row>('SELECT sequence_number, event_type, payload FROM events ORDER BY sequence_number'))
+        .rows;
 
     beforeAll(async () => {
       // Pool big enough that the race is decided in the database, not by queueing for a connection.
@@ -40,7 +49,8 @@ export function describeRaces(title: string, cases: ReadonlyArray<readonly [stri
     afterAll(async () => fx.close());
 
     it('32 clients lending and returning one copy: never lent twice, every 2xx in the log', async () => {
-      for (let i = 0; i < CLIENTS; i++) expect((await post('/library/commands/register-reader', { readerId: `r-${i}` })).status).toBe(201);
+      for (let i = 0; i < CLIENTS; i++)
+        expect((await post('/library/commands/register-reader', { readerId: `r-${i}` })).status).toBe(201);
       expect((await post('/library/commands/add-book-copy', { bookId: 'hot' })).status).toBe(201);
       const acknowledged: number[] = [];
       const statuses = new Map<number, number>();
@@ -83,13 +93,18 @@ export function describeRaces(title: string, cases: ReadonlyArray<readonly [stri
 
     it('32 clients pushing one reader past the limit: never above 10 books', async () => {
       expect((await post('/library/commands/register-reader', { readerId: 'greedy' })).status).toBe(201);
-      for (let b = 0; b < CLIENTS; b++) expect((await post('/library/commands/add-book-copy', { bookId: `g-${b}` })).status).toBe(201);
+      for (let b = 0; b < CLIENTS; b++)
+        expect((await post('/library/commands/add-book-copy', { bookId: `g-${b}` })).status).toBe(201);
       const results = await Promise.all(
-        Array.from({ length: CLIENTS }, (_, b) => post('/library/commands/lend-book-copy', { bookId: `g-${b}`, readerId: 'greedy' })),
+        Array.from({ length: CLIENTS }, (_, b) =>
+          post('/library/commands/lend-book-copy', { bookId: `g-${b}`, readerId: 'greedy' }),
+        ),
       );
       const ok = results.filter((r) => r.status === 201);
       expect(ok).toHaveLength(READER_BOOK_LIMIT);
-      expect(results.filter((r) => r.status === 422).every((r) => r.json.error?.code === 'READER_LIMIT_REACHED')).toBe(true);
+      expect(results.filter((r) => r.status === 422).every((r) => r.json.error?.code === 'READER_LIMIT_REACHED')).toBe(
+        true,
+      );
       const held = (await log()).filter((r) => r.payload.ReaderID === 'greedy' && r.event_type === EVENT.lent);
       expect(held).toHaveLength(READER_BOOK_LIMIT);
       const inLog = new Set(held.map((r) => Number(r.sequence_number)));

@@ -8,7 +8,16 @@ import { figureText } from '../../src/report/health-figures.ts';
 import { printHealthReport } from '../../src/report/health-printer.ts';
 
 function check<Id extends CheckId>(id: Id, figures: CheckFigures[Id] | null, error?: string): CheckResult {
-  const base = { title: id, status: 'good' as const, value: null, threshold: 't', nodes: [], sources: [], details: [], notes: [] };
+  const base = {
+    title: id,
+    status: 'good' as const,
+    value: null,
+    threshold: 't',
+    nodes: [],
+    sources: [],
+    details: [],
+    notes: [],
+  };
   return { ...base, id, figures, ...(error === undefined ? {} : { error }) } as CheckResult;
 }
 
@@ -58,14 +67,26 @@ describe('health figure text', () => {
         'autovacuum on, naptime 1min, vacuum scale 0.2, analyze scale 0.1; per table: events.fillfactor=98',
       ],
       [
-        check('autovacuum_settings', { autovacuum: 'on', naptime: '1min', vacuumScaleFactor: '0.2', analyzeScaleFactor: '0.1', perTable: [] }),
+        check('autovacuum_settings', {
+          autovacuum: 'on',
+          naptime: '1min',
+          vacuumScaleFactor: '0.2',
+          analyzeScaleFactor: '0.1',
+          perTable: [],
+        }),
         'autovacuum on, naptime 1min, vacuum scale 0.2, analyze scale 0.1; no per-table settings',
       ],
       [
-        check('bloat', { measured: 'pgstattuple', tables: [{ table: 'events', bloatPct: 12.5, tableBytes: 8 * 1024 ** 2, deadPct: 2.5, freePct: 10 }] }),
+        check('bloat', {
+          measured: 'pgstattuple',
+          tables: [{ table: 'events', bloatPct: 12.5, tableBytes: 8 * 1024 ** 2, deadPct: 2.5, freePct: 10 }],
+        }),
         'events 12.5% of 8MB (dead 2.50%, free 10.0%)',
       ],
-      [check('bloat', { measured: 'statistics', tables: [{ table: 'events', bloatPct: null, tableBytes: 2048 }] }), 'events 0.00% dead of 2kB'],
+      [
+        check('bloat', { measured: 'statistics', tables: [{ table: 'events', bloatPct: null, tableBytes: 2048 }] }),
+        'events 0.00% dead of 2kB',
+      ],
       [
         check('cache_hit', [
           { node: 'primary', hitPct: 99.95 },
@@ -82,21 +103,36 @@ describe('health figure text', () => {
         'database 10MB; events ~1000 rows, 4MB heap + 3MB indexes; disk of /d 42% used',
       ],
       [
-        check('replication', { replicaConfigured: true, standbys: [{ name: 'esbench_replica', state: 'streaming', replayLagMs: 0.5, replayLagBytes: 0 }] }),
+        check('replication', {
+          replicaConfigured: true,
+          standbys: [{ name: 'esbench_replica', state: 'streaming', replayLagMs: 0.5, replayLagBytes: 0 }],
+        }),
         'esbench_replica streaming, replay lag 0.50 ms, 0 bytes behind',
       ],
       [check('replication', { replicaConfigured: true, standbys: [] }), 'not streaming'],
-      [check('replication', { replicaConfigured: false, standbys: [] }), 'no replica configured (reads go to the primary)'],
       [
-        check('replication', { replicaConfigured: false, standbys: [{ name: 'x', state: 'streaming', replayLagMs: 0, replayLagBytes: 0 }] }),
+        check('replication', { replicaConfigured: false, standbys: [] }),
+        'no replica configured (reads go to the primary)',
+      ],
+      [
+        check('replication', {
+          replicaConfigured: false,
+          standbys: [{ name: 'x', state: 'streaming', replayLagMs: 0, replayLagBytes: 0 }],
+        }),
         '1 standby(s) streaming from the primary; no replica URL given',
       ],
       [check('unused_indexes', []), 'none: every non-unique index was scanned on some node'],
-      [check('unused_indexes', [{ index: 'idx_events_occurred_at', sizeBytes: 16384 }]), '1 unused: idx_events_occurred_at (16kB)'],
+      [
+        check('unused_indexes', [{ index: 'idx_events_occurred_at', sizeBytes: 16384 }]),
+        '1 unused: idx_events_occurred_at (16kB)',
+      ],
       [check('slow_queries', { available: false, slowest: null }), 'pg_stat_statements unavailable: cannot tell'],
       [check('slow_queries', { available: true, slowest: null }), 'no DML statements recorded yet'],
       [
-        check('slow_queries', { available: true, slowest: { meanMs: 150, calls: 3, node: 'primary', query: `INSERT INTO events ${'x'.repeat(100)}` } }),
+        check('slow_queries', {
+          available: true,
+          slowest: { meanMs: 150, calls: 3, node: 'primary', query: `INSERT INTO events ${'x'.repeat(100)}` },
+        }),
         `slowest mean 150.0 ms over 3 calls on primary: INSERT INTO events ${'x'.repeat(61)}`,
       ],
       [check('bloat', null, 'relation "events" does not exist'), 'could not run: relation "events" does not exist'],

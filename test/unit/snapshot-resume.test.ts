@@ -8,7 +8,10 @@ const view = { projection: readerProjection, item: readerItem('r1') };
 
 function counter() {
   const seen: string[] = [];
-  return { seen, observer: { snapshot: (projection: string, outcome: string) => seen.push(`${projection}:${outcome}`) } };
+  return {
+    seen,
+    observer: { snapshot: (projection: string, outcome: string) => seen.push(`${projection}:${outcome}`) },
+  };
 }
 
 describe('resumeFromSnapshot', () => {
