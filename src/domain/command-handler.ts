@@ -18,6 +18,7 @@ import { evolveBook } from './book-state.ts';
 import { boundaryOf, decide, entitiesOf, foldBoundary, type DecisionState, type FoldStart, type LibraryCommand } from './library-commands.ts';
 import { evolveReader } from './reader-state.ts';
 import { inItem, type EntityView } from './projection.ts';
+import { resumeFromSnapshot } from './snapshot-resume.ts';
 
 export interface RetryPolicy {
   tries: number;
@@ -122,11 +123,10 @@ export class CommandHandler {
    * parse: the caller reads that entity in full.
    */
   private startFrom(entity: ReturnType<typeof entitiesOf>[number], snap: { state: JsonValue; sequenceNumber: number } | undefined, start: FoldStart): snap is { state: JsonValue; sequenceNumber: number } {
-    const parsed = snap ? entity.view.projection.parse(snap.state) : undefined;
-    this.observer.snapshot?.(entity.view.projection.name, parsed === undefined ? 'miss' : 'hit');
-    if (snap === undefined || parsed === undefined) return false;
-    if (entity.role === 'book') start.book = { state: parsed as DecisionState['book'], sequenceNumber: snap.sequenceNumber };
-    else start.reader = { state: parsed as DecisionState['reader'], sequenceNumber: snap.sequenceNumber };
+    const resumed = resumeFromSnapshot(entity.view as EntityView<unknown>, snap, this.observer);
+    if (snap === undefined || resumed === undefined) return false;
+    if (entity.role === 'book') start.book = { state: resumed.state as DecisionState['book'], sequenceNumber: snap.sequenceNumber };
+    else start.reader = { state: resumed.state as DecisionState['reader'], sequenceNumber: snap.sequenceNumber };
     return true;
   }
 

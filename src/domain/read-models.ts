@@ -17,6 +17,7 @@ import { circulationProjection } from './circulation-state.ts';
 import { circulationItem, readerItem } from './library-events.ts';
 import type { EntityView, Projection } from './projection.ts';
 import { readerProjection } from './reader-state.ts';
+import { resumeFromSnapshot } from './snapshot-resume.ts';
 
 export interface BooksLentByReader {
   readerId: string;
@@ -53,11 +54,10 @@ async function foldEntity<S>(
   if (options.snapshots) {
     const key = snapshotKeyOf(view as EntityView<unknown>);
     const snap = options.snapshots.get(await options.snapshots.load(pool, [key], options.timing), key);
-    const parsed = snap ? view.projection.parse(snap.state) : undefined;
-    options.observer?.snapshot?.(view.projection.name, parsed === undefined ? 'miss' : 'hit');
-    if (snap && parsed !== undefined) {
-      state = parsed;
-      after = snap.sequenceNumber;
+    const resumed = resumeFromSnapshot(view, snap, options.observer);
+    if (resumed) {
+      state = resumed.state;
+      after = resumed.sequenceNumber;
     }
   }
   const { events, version } = await store.query({ items: [{ ...view.item, ...(after > 0 ? { after } : {}) }] }, { consistent, ...t }, pool);

@@ -1,8 +1,9 @@
 /**
  * `esbench health`: seed 004's eight validation checks for the event store, plus replication,
  * unused indexes and slow queries. Each check is one file in ./health/ exporting
- * `{ id, title, sources, run }` and ends in a status (good / ok / warning), one figure and the
- * threshold that decided it; this file lists them, opens the sessions and runs them in order.
+ * `{ id, title, sources, run }` and ends in a status (good / ok / warning), its figures (data, typed
+ * per check; src/report/health-figures.ts formats them) and the threshold that decided it; this
+ * file lists them, opens the sessions and runs them in order.
  *
  * The SQL lives in sql/health/*.sql, one SELECT per file, so that people with only psql run the
  * very same queries; where a file computes a status, its thresholds are columns of its result (the
@@ -18,7 +19,7 @@ import { redactUrl } from '../core/redact.ts';
 import { autovacuumSettings } from './health/autovacuum-settings.ts';
 import { bloat } from './health/bloat.ts';
 import { cacheHit } from './health/cache-hit.ts';
-import { worst, type CheckStatus, type HealthCheck, type Sessions } from './health/check.ts';
+import { worst, type CheckStatus, type HealthCheck, type HealthCheckDefinition, type Sessions } from './health/check.ts';
 import { deadTuples } from './health/dead-tuples.ts';
 import { indexUsage } from './health/index-usage.ts';
 import { queryPlans } from './health/query-plans.ts';
@@ -52,6 +53,11 @@ const CHECKS = [
 ] as const;
 
 export type CheckId = (typeof CHECKS)[number]['id'];
+type FiguresOf<D> = D extends HealthCheckDefinition<string, infer F> ? F : never;
+/** What each check measures, by id (each check file exports its figures' type). */
+export type CheckFigures = { [D in (typeof CHECKS)[number] as D['id']]: FiguresOf<D> };
+/** One check's outcome in a report, its figures typed by its id. */
+export type CheckResult = { [Id in CheckId]: HealthCheck<Id, CheckFigures[Id]> }[CheckId];
 /** id, title and SQL files of every check, in run order. */
 export const CHECK_DEFINITIONS: ReadonlyArray<{ id: CheckId; title: string; sources: readonly string[] }> = CHECKS;
 export const CHECK_IDS: readonly CheckId[] = CHECKS.map((c) => c.id);
@@ -65,7 +71,7 @@ export interface HealthReport {
   replica: string | null;
   status: CheckStatus;
   counts: Record<CheckStatus, number>;
-  checks: Array<HealthCheck<CheckId>>;
+  checks: CheckResult[];
 }
 
 export interface HealthTarget {
@@ -137,18 +143,20 @@ export async function runHealthChecks(target: HealthTarget, options: HealthOptio
     if (!info.rows[0]?.has_events) {
       throw new EsbenchError('BAD_CONFIG', `database ${database} has no events table: point esbench at the event store's database (or apply the schema first)`);
     }
-    const checks: Array<HealthCheck<CheckId>> = [];
+    const checks: CheckResult[] = [];
     for (const def of CHECKS.filter((c) => !options.only || options.only.includes(c.id))) {
       const base = { id: def.id, title: def.title };
       try {
         const outcome = await def.run(sessions);
-        checks.push({ ...base, ...outcome, sources: outcome.sources ?? [...def.sources], notes: outcome.notes ?? [] });
+        // The id and the figures come from the same definition; TypeScript cannot pair them through the loop.
+        checks.push({ ...base, ...outcome, sources: outcome.sources ?? [...def.sources], notes: outcome.notes ?? [] } as CheckResult);
       } catch (e) {
         if (e instanceof EsbenchError && e.code !== 'INTERNAL') throw e;
         checks.push({
           ...base,
           status: 'warning',
-          figure: `could not run: ${(e as Error).message.split('\n')[0]}`,
+          figures: null,
+          error: (e as Error).message.split('\n')[0] ?? '',
           value: null,
           threshold: '-',
           nodes: [],

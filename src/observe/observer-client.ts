@@ -10,7 +10,7 @@ export const OBSERVER_APPLICATION_NAME = 'esbench_observer';
 /** The statement-name tag of the observer's own SQL (see statementName). */
 export const OBSERVER_STATEMENT = 'observer';
 
-/** Prefix of every SQL text the observer sends. */
+/** The tag that ends every SQL text the observer sends (observerSql appends it). */
 export const OBSERVER_TAG = `/* esbench:${OBSERVER_STATEMENT} */`;
 
 /**
@@ -21,10 +21,11 @@ export const OBSERVER_TAG = `/* esbench:${OBSERVER_STATEMENT} */`;
 export const observerSql = (sql: string): string => `${sql} ${OBSERVER_TAG}`;
 
 /**
- * The service's store puts `/* esbench:<name> *\/` in front of every statement it sends.
- * pg_stat_statements keeps the text of the first execution of each normalised statement, leading
- * comment included, so the name can be read back from its `query` column. Note that queryid ignores
- * comments: the same SQL sent under two names shares one entry and keeps the first name.
+ * The service's store ends every statement it sends with `/* esbench:<name> *\/` (src/store/db-pool.ts;
+ * trailing, since PostgreSQL 18 drops leading comments). pg_stat_statements keeps the text of the
+ * first execution of each normalised statement, that comment included, so the name can be read back
+ * from its `query` column. Note that queryid ignores comments: the same SQL sent under two names
+ * shares one entry and keeps the first name (why the store also adds a per-endpoint CTE).
  */
 const NAME = /\/\*\s*esbench:([A-Za-z0-9_.:@-]+)\s*\*\//;
 

@@ -1,4 +1,5 @@
 import type { CheckStatus, HealthReport } from '../observe/health-checks.ts';
+import { figureText } from './health-figures.ts';
 
 const MARK: Record<CheckStatus, string> = { good: 'good', ok: 'ok', warning: 'WARNING' };
 
@@ -12,7 +13,7 @@ export function printHealthReport(report: HealthReport): string {
   ];
   for (const c of report.checks) {
     lines.push(`${MARK[c.status].padEnd(8)} ${c.title}${c.nodes.length > 0 ? ` [${c.nodes.join('+')}]` : ''}`);
-    lines.push(`         ${c.figure}`);
+    lines.push(`         ${figureText(c)}`);
     lines.push(`         threshold: ${c.threshold}`);
     for (const n of c.notes) lines.push(`         note: ${n}`);
   }

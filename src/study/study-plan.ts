@@ -23,9 +23,11 @@
  * Every level spells out every factor's settings (not only the one it changes), so the order in
  * which levels run never leaks one level's settings into the next.
  */
+import { fileURLToPath } from 'node:url';
 import type { ConfigInput } from '../core/config.ts';
 import { formatPgSize } from '../core/units.ts';
 import { sizeMemory } from '../tuner/memory-sizing.ts';
+import { loadProfile } from '../tuner/sweep-factors.ts';
 import type { DbSettingsPlan } from '../tuner/settings.ts';
 
 /** A level's database settings: the tuner applies, verifies and restores them (src/tuner/settings.ts). */
@@ -65,52 +67,43 @@ export const ESBENCH_VALUES: FactorValues = Object.freeze({ ...TUNED_VALUES, 'ap
 export const STUDY_POOL_MAX = 60;
 export const GIN_INDEXES = ['idx_events_payload_gin', 'idx_events_metadata_gin'] as const;
 
-/** PostgreSQL 17's autovacuum defaults (tuning/autovacuum/postgres-defaults.conf). */
-export const POSTGRES_DEFAULT_AUTOVACUUM: Readonly<Record<string, string>> = Object.freeze({
-  autovacuum_vacuum_threshold: '50',
-  autovacuum_vacuum_scale_factor: '0.2',
-  autovacuum_vacuum_insert_threshold: '1000',
-  autovacuum_vacuum_insert_scale_factor: '0.2',
-  autovacuum_analyze_threshold: '50',
-  autovacuum_analyze_scale_factor: '0.1',
-  autovacuum_naptime: '1min',
-  autovacuum_vacuum_cost_delay: '2ms',
-  autovacuum_vacuum_cost_limit: '-1',
-});
+/**
+ * The autovacuum profiles are read from esbench's own tuning/autovacuum/*.json (not the
+ * configurable tuning directory: the study reproduces seed 003, whatever a user's profiles say), so
+ * seed 003's values have one definition: tuning/autovacuum/seed-003.json (checked against the seed
+ * by test/unit/study-plan.test.ts). Read when a plan is built, not at import.
+ */
+const PACKAGE_TUNING_DIR = fileURLToPath(new URL('../../tuning/', import.meta.url));
 
-/** Seed 003, primary (tuning/autovacuum/seed003-primary.conf): vacuum rarely, analyze often. */
-export const SEED003_PRIMARY_AUTOVACUUM: Readonly<Record<string, string>> = Object.freeze({
-  ...POSTGRES_DEFAULT_AUTOVACUUM,
-  autovacuum_vacuum_scale_factor: '0.8',
-  autovacuum_analyze_scale_factor: '0.02',
-  autovacuum_naptime: '2min',
-  autovacuum_vacuum_cost_delay: '2ms',
-  autovacuum_vacuum_cost_limit: '8000',
-});
+interface AutovacuumProfiles {
+  /** PostgreSQL 17's autovacuum defaults (postgres-defaults.json), every key seed 003 changes. */
+  defaults: Readonly<Record<string, string>>;
+  /** Seed 003, primary: PostgreSQL's defaults with seed 003's changes over them (vacuum rarely, analyze often). */
+  seed003Primary: Readonly<Record<string, string>>;
+  /** Seed 003, replica. Autovacuum does not run on a standby; set anyway so a promoted replica behaves as the study meant. */
+  seed003Replica: Readonly<Record<string, string>>;
+  /** PostgreSQL's defaults for the keys seed 003 sets on the replica. */
+  defaultReplica: Readonly<Record<string, string>>;
+  /** The per-table settings the study later put on events. */
+  seed003Events: Readonly<Record<string, string>>;
+}
 
-/** Seed 003, replica. Autovacuum does not run on a standby; set anyway so a promoted replica behaves as the study meant. */
-export const SEED003_REPLICA_AUTOVACUUM: Readonly<Record<string, string>> = Object.freeze({
-  autovacuum_vacuum_scale_factor: '0.9',
-  autovacuum_analyze_scale_factor: '0.05',
-  autovacuum_naptime: '10min',
-});
+let profiles: AutovacuumProfiles | undefined;
 
-const POSTGRES_DEFAULT_REPLICA_AUTOVACUUM: Readonly<Record<string, string>> = Object.freeze({
-  autovacuum_vacuum_scale_factor: POSTGRES_DEFAULT_AUTOVACUUM.autovacuum_vacuum_scale_factor!,
-  autovacuum_analyze_scale_factor: POSTGRES_DEFAULT_AUTOVACUUM.autovacuum_analyze_scale_factor!,
-  autovacuum_naptime: POSTGRES_DEFAULT_AUTOVACUUM.autovacuum_naptime!,
-});
-
-/** The per-table settings the study later put on events (tuning/autovacuum/seed003-per-table.conf). */
-export const SEED003_EVENTS_TABLE: Readonly<Record<string, string>> = Object.freeze({
-  autovacuum_analyze_threshold: '3000',
-  autovacuum_analyze_scale_factor: '0',
-  autovacuum_vacuum_threshold: '50000',
-  autovacuum_vacuum_scale_factor: '0.5',
-  autovacuum_vacuum_cost_delay: '0',
-  autovacuum_vacuum_cost_limit: '10000',
-  fillfactor: '98',
-});
+function autovacuumProfiles(): AutovacuumProfiles {
+  if (profiles) return profiles;
+  const defaults = loadProfile('postgres-defaults', PACKAGE_TUNING_DIR).primary ?? {};
+  const seed003 = loadProfile('seed-003', PACKAGE_TUNING_DIR);
+  const seed003Replica = seed003.replica ?? {};
+  profiles = Object.freeze({
+    defaults: Object.freeze({ ...defaults }),
+    seed003Primary: Object.freeze({ ...defaults, ...seed003.primary }),
+    seed003Replica: Object.freeze({ ...seed003Replica }),
+    defaultReplica: Object.freeze(Object.fromEntries(Object.keys(seed003Replica).map((k) => [k, defaults[k] ?? '']))),
+    seed003Events: Object.freeze({ ...seed003.tables?.events }),
+  });
+  return profiles;
+}
 
 /**
  * The same keys on events with the values PostgreSQL uses when they are not set: the server-wide
@@ -196,10 +189,11 @@ function settingsOf(values: FactorValues, machineRamBytes: number): StudySetting
   const seed003 = values.autovacuum === 'seed-003';
   const split = values.memory === TUNED_VALUES.memory ? STUDY_MEMORY_GB.after : STUDY_MEMORY_GB.before;
   const fastupdate = values['gin-fastupdate'] === 'on' ? 'on' : 'off';
+  const p = autovacuumProfiles();
   return {
-    primary: { ...(seed003 ? SEED003_PRIMARY_AUTOVACUUM : POSTGRES_DEFAULT_AUTOVACUUM), ...nodeMemory(machineRamBytes, split.primary).settings },
-    replica: { ...(seed003 ? SEED003_REPLICA_AUTOVACUUM : POSTGRES_DEFAULT_REPLICA_AUTOVACUUM), ...nodeMemory(machineRamBytes, split.replica).settings },
-    tables: { events: seed003 ? SEED003_EVENTS_TABLE : DEFAULT_EVENTS_TABLE },
+    primary: { ...(seed003 ? p.seed003Primary : p.defaults), ...nodeMemory(machineRamBytes, split.primary).settings },
+    replica: { ...(seed003 ? p.seed003Replica : p.defaultReplica), ...nodeMemory(machineRamBytes, split.replica).settings },
+    tables: { events: seed003 ? p.seed003Events : DEFAULT_EVENTS_TABLE },
     indexes: Object.fromEntries(GIN_INDEXES.map((i) => [i, { fastupdate }])),
   };
 }

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { CHECK_IDS, runHealthChecks, type HealthReport } from '../../src/observe/health-checks.ts';
+import { figureText } from '../../src/report/health-figures.ts';
 import { DEFAULT_STEPS, loadAutovacuumProfile, planMaintenance, runMaintenance } from '../../src/store/maintenance.ts';
 import { applySchema } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -105,18 +106,21 @@ describe('esbench health and maintain on a real cluster', () => {
     expect(report.checks.map((c) => c.id)).toEqual([...CHECK_IDS]);
     for (const c of report.checks) {
       expect(['good', 'ok', 'warning'], c.id).toContain(c.status);
-      expect(c.figure, c.id).not.toMatch(/^could not run/);
-      expect(c.figure.length, c.id).toBeGreaterThan(0);
+      expect(c.figures, c.id).not.toBeNull();
+      expect(figureText(c), c.id).not.toMatch(/^could not run/);
+      expect(figureText(c).length, c.id).toBeGreaterThan(0);
       expect(c.threshold.length, c.id).toBeGreaterThan(5);
     }
     expect(byId(report, 'dead_tuples').status).toBe('good');
-    expect(byId(report, 'storage').figure).toMatch(/events ~?\d+ rows/);
-    expect(byId(report, 'storage').figure).toMatch(/disk of .* \d+% used/);
+    expect(figureText(byId(report, 'storage'))).toMatch(/events ~?\d+ rows/);
+    expect(figureText(byId(report, 'storage'))).toMatch(/disk of .* \d+% used/);
     // Both nodes answered, and the embedded replica streams.
     expect(byId(report, 'cache_hit').nodes).toEqual(['primary', 'replica']);
-    expect(byId(report, 'replication').figure).toMatch(/esbench_replica streaming/);
+    expect(figureText(byId(report, 'replication'))).toMatch(/esbench_replica streaming/);
+    // The figures are data; the printer's text above is made from them.
+    expect(byId(report, 'replication').figures).toMatchObject({ replicaConfigured: true, standbys: [{ name: 'esbench_replica', state: 'streaming' }] });
     expect(byId(report, 'query_plans').details).toHaveLength(3);
-    expect(byId(report, 'autovacuum_settings').figure).toMatch(/events\.autovacuum_enabled=false/);
+    expect(figureText(byId(report, 'autovacuum_settings'))).toMatch(/events\.autovacuum_enabled=false/);
     expect(byId(report, 'autovacuum_settings').status).toBe('warning');
   });
 
@@ -178,12 +182,12 @@ describe('esbench health and maintain on a real cluster', () => {
 
     const after = await runHealthChecks({ primaryUrl: db.primaryUrl, replicaUrl: db.replicaUrl }, { only: ['dead_tuples', 'vacuum_analyze', 'autovacuum_settings', 'index_usage', 'unused_indexes'] });
     expect(byId(after, 'dead_tuples').status).toBe('good');
-    expect(byId(after, 'vacuum_analyze').figure).toMatch(/events: vacuumed \d+ s ago, analyzed \d+ s ago/);
-    expect(byId(after, 'autovacuum_settings').figure).toMatch(/events\.fillfactor=98/);
+    expect(figureText(byId(after, 'vacuum_analyze'))).toMatch(/events: vacuumed \d+ s ago, analyzed \d+ s ago/);
+    expect(figureText(byId(after, 'autovacuum_settings'))).toMatch(/events\.fillfactor=98/);
     // REINDEX CONCURRENTLY left no invalid index behind.
-    expect(byId(after, 'index_usage').figure).not.toMatch(/INVALID/);
+    expect(figureText(byId(after, 'index_usage'))).not.toMatch(/INVALID/);
     // REINDEX CONCURRENTLY builds new indexes: the replica's per-index counters start again at 0.
-    expect(byId(after, 'unused_indexes').figure).toMatch(/idx_events_occurred_at/);
+    expect(figureText(byId(after, 'unused_indexes'))).toMatch(/idx_events_occurred_at/);
   });
 
   it('as a role without rights: maintain fails instead of reporting a skipped VACUUM as done, health falls back', async () => {
@@ -204,6 +208,6 @@ describe('esbench health and maintain on a real cluster', () => {
     const health = await runHealthChecks({ primaryUrl: url(db.primaryUrl), replicaUrl: url(db.replicaUrl) }, { only: ['index_usage', 'bloat'] });
     expect(byId(health, 'index_usage').notes.join(' ')).toMatch(/not a superuser on primary and replica/);
     expect(byId(health, 'bloat').notes.join(' ')).toMatch(/pgstattuple unavailable/);
-    expect(byId(health, 'bloat').figure).not.toMatch(/^could not run/);
+    expect(figureText(byId(health, 'bloat'))).not.toMatch(/^could not run/);
   });
 });

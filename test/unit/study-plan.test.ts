@@ -55,6 +55,38 @@ describe('study configurations match seed 003', () => {
     expect(c.original.settings.tables?.events).toMatchObject({ fillfactor: '100', autovacuum_vacuum_scale_factor: '0.2', autovacuum_analyze_scale_factor: '0.1' });
   });
 
+  it("tuned autovacuum is exactly seed 003's values (seed 003's Master/Replica blocks, STUDY.md's per-table line)", () => {
+    // Copied from /work/shared/seeds/003 ("Master Database (Write-Heavy) Settings", "Replica
+    // Database (Read-Heavy) Settings") and STUDY.md ("Later per-table settings on events"); the
+    // study reads them from tuning/autovacuum/seed-003.json, so this fails when that file drifts.
+    const seedPrimary = {
+      autovacuum_vacuum_scale_factor: '0.8',
+      autovacuum_naptime: '2min',
+      autovacuum_vacuum_cost_delay: '2ms',
+      autovacuum_vacuum_cost_limit: '8000',
+      autovacuum_analyze_scale_factor: '0.02',
+    };
+    const seedReplica = { autovacuum_vacuum_scale_factor: '0.9', autovacuum_naptime: '10min', autovacuum_analyze_scale_factor: '0.05' };
+    const seedEvents = {
+      autovacuum_analyze_threshold: '3000',
+      autovacuum_analyze_scale_factor: '0',
+      autovacuum_vacuum_threshold: '50000',
+      autovacuum_vacuum_scale_factor: '0.5',
+      autovacuum_vacuum_cost_delay: '0',
+      autovacuum_vacuum_cost_limit: '10000',
+      fillfactor: '98',
+    };
+    const defaults = profile('postgres-defaults.conf').server;
+    const autovacuumOf = (settings: Readonly<Record<string, string>> | undefined) =>
+      Object.fromEntries(Object.entries(settings ?? {}).filter(([k]) => k.startsWith('autovacuum_')));
+    // Seed 003 left every other autovacuum key at PostgreSQL's default.
+    expect(autovacuumOf(c.tuned.settings.primary)).toEqual({ ...defaults, ...seedPrimary });
+    expect(autovacuumOf(c.tuned.settings.replica)).toEqual(seedReplica);
+    expect(c.tuned.settings.tables?.events).toEqual(seedEvents);
+    // The maintenance profile (.conf, `esbench maintain`) says the same (its per-table lines: maintenance-plan.test.ts).
+    expect(profile('seed003-per-table.conf').server).toEqual({ ...defaults, ...seedPrimary });
+  });
+
   it("memory: on the study's 10 GB, the swapped split gives seed 003's shared_buffers (1024MB / 1536MB)", () => {
     expect(c.tuned.settings.primary?.shared_buffers).toBe('1GB');
     expect(c.tuned.settings.replica?.shared_buffers).toBe('1536MB');

@@ -1,12 +1,27 @@
 /** Seed 004 test 6: dead + free space per table (pgstattuple, else statistics), and GIN pending lists (primary). */
-import { formatBytes, percent } from '../../core/format.ts';
-import { asStatus, defineCheck, num, rows, thresholdText, worst, type Row } from './check.ts';
+import { formatBytes } from '../../core/format.ts';
+import { asStatus, defineCheck, num, rows, thresholdText, worst, type Row, type CheckOutcome } from './check.ts';
+
+/**
+ * Per table: the estimated bloat and the table's size; with pgstattuple (`measured: 'pgstattuple'`)
+ * also its dead and free shares, from statistics (`'statistics'`) the dead share alone.
+ */
+export interface BloatFigures {
+  measured: 'pgstattuple' | 'statistics';
+  tables: Array<{
+    table: string;
+    bloatPct: number | null;
+    tableBytes: number | null;
+    deadPct?: number | null;
+    freePct?: number | null;
+  }>;
+}
 
 export const bloat = defineCheck({
   id: 'bloat',
   title: 'bloat estimate',
   sources: ['06_bloat.sql', '06_bloat_estimate.sql', '06_gin_pending.sql'],
-  async run(s) {
+  async run(s): Promise<CheckOutcome<BloatFigures>> {
     const notes: string[] = [];
     let r: Row[];
     let source = '06_bloat.sql';
@@ -34,13 +49,17 @@ export const bloat = defineCheck({
     }
     return {
       status: worst(r.map((row) => asStatus(row.status))),
-      figure: r
-        .map((row) =>
-          row.dead_tuple_percent !== undefined
-            ? `${String(row.table_name)} ${percent(row.bloat_pct)} of ${formatBytes(row.table_bytes)} (dead ${percent(row.dead_tuple_percent)}, free ${percent(row.approx_free_percent)})`
-            : `${String(row.table_name)} ${percent(row.bloat_pct ?? 0)} dead of ${formatBytes(row.table_bytes)}`,
-        )
-        .join('; '),
+      figures: {
+        measured: source === '06_bloat.sql' ? 'pgstattuple' : 'statistics',
+        tables: r.map((row) => ({
+          table: String(row.table_name),
+          bloatPct: num(row.bloat_pct),
+          tableBytes: num(row.table_bytes),
+          ...(row.dead_tuple_percent !== undefined
+            ? { deadPct: num(row.dead_tuple_percent), freePct: num(row.approx_free_percent) }
+            : {}),
+        })),
+      },
       value: r.length > 0 ? Math.max(...r.map((row) => num(row.bloat_pct) ?? 0)) : null,
       threshold: thresholdText(
         r[0],

@@ -1,5 +1,4 @@
 /** Seed 004 test 7: buffer cache hit ratio, per node (each counts its own reads). */
-import { percent } from '../../core/format.ts';
 import {
   asStatus,
   defineCheck,
@@ -9,19 +8,27 @@ import {
   thresholdText,
   worst,
   type CheckStatus,
+  type NodeName,
   type Row,
+  type CheckOutcome,
 } from './check.ts';
 
 const SQL = '07_cache_hit.sql';
+
+/** Per node: the database's buffer cache hit ratio; null before any block was read. */
+export interface CacheHitFigure {
+  node: NodeName;
+  hitPct: number | null;
+}
 
 export const cacheHit = defineCheck({
   id: 'cache_hit',
   title: 'cache hit ratio',
   sources: [SQL],
-  async run(s) {
+  async run(s): Promise<CheckOutcome<CacheHitFigure[]>> {
     const details: Row[] = [];
     const statuses: CheckStatus[] = [];
-    const figures: string[] = [];
+    const figures: CacheHitFigure[] = [];
     let lowest: number | null = null;
     let first: Row | undefined;
     for (const [node, client] of nodesOf(s)) {
@@ -34,11 +41,11 @@ export const cacheHit = defineCheck({
       statuses.push(asStatus(db.status));
       const hit = num(db.hit_pct);
       if (hit !== null) lowest = lowest === null ? hit : Math.min(lowest, hit);
-      figures.push(`${node} ${hit === null ? 'no reads yet' : percent(hit)}`);
+      figures.push({ node, hitPct: hit });
     }
     return {
       status: worst(statuses),
-      figure: figures.join(', '),
+      figures,
       value: lowest,
       threshold: thresholdText(
         first,

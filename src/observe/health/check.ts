@@ -1,6 +1,8 @@
 /**
  * What a health check is and what it is given. A check is one file in this directory exporting
  * `{ id, title, sources, run }`; src/observe/health-checks.ts lists them and runs them in order.
+ * A check returns its measured figures as data (numbers with their subjects, a type per check);
+ * src/report/health-figures.ts turns them into the one line `esbench health` prints.
  * Thresholds live in the SQL (sql/health/*): a file that decides a status returns its thresholds
  * as columns, and the threshold text a check shows is built from those columns.
  */
@@ -13,12 +15,14 @@ export type NodeName = 'primary' | 'replica';
 export type Row = Record<string, unknown>;
 
 /** The outcome of one check. */
-export interface HealthCheck<Id extends string = string> {
+export interface HealthCheck<Id extends string = string, Figures = unknown> {
   id: Id;
   title: string;
   status: CheckStatus;
-  /** One line: the measured figure(s). */
-  figure: string;
+  /** The measured figure(s), unformatted (their type is the check's; the printer formats them); null when it could not run. */
+  figures: Figures | null;
+  /** Why the check could not run (then status is warning and figures null). */
+  error?: string;
   /** The number the status was decided on, when there is one (unit in `threshold`). */
   value: number | null;
   threshold: string;
@@ -31,7 +35,11 @@ export interface HealthCheck<Id extends string = string> {
 }
 
 /** What a check's run returns; id, title and (by default) sources come from its definition. */
-export type CheckOutcome = Omit<HealthCheck, 'id' | 'title' | 'notes' | 'sources'> & {
+export type CheckOutcome<Figures> = Omit<
+  HealthCheck<string, Figures>,
+  'id' | 'title' | 'notes' | 'sources' | 'figures' | 'error'
+> & {
+  figures: Figures;
   notes?: string[];
   sources?: string[];
 };
@@ -47,16 +55,18 @@ export interface Sessions {
   dataDir: string | undefined;
 }
 
-export interface HealthCheckDefinition<Id extends string = string> {
+export interface HealthCheckDefinition<Id extends string = string, Figures = unknown> {
   id: Id;
   title: string;
   /** The SQL files (sql/health/) the check reads. */
   sources: readonly string[];
-  run(s: Sessions): Promise<CheckOutcome>;
+  run(s: Sessions): Promise<CheckOutcome<Figures>>;
 }
 
-/** Keeps the literal id type, so the list of checks is also the list of ids. */
-export function defineCheck<const Id extends string>(definition: HealthCheckDefinition<Id>): HealthCheckDefinition<Id> {
+/** Keeps the literal id type and the figures' type, so the list of checks is also the list of ids and what each measures. */
+export function defineCheck<const Id extends string, Figures>(
+  definition: HealthCheckDefinition<Id, Figures>,
+): HealthCheckDefinition<Id, Figures> {
   return definition;
 }
 

@@ -8,6 +8,7 @@ import {
   type CheckStatus,
   type NodeName,
   type Sessions,
+  type CheckOutcome,
 } from './check.ts';
 
 const SQL = '03_index_usage.sql';
@@ -41,11 +42,20 @@ async function indexUse(s: Sessions): Promise<IndexUse[]> {
   return [...merged.values()];
 }
 
+/** How many indexes some node scanned, the scans per node, and the indexes not scanned yet or invalid. */
+export interface IndexUsageFigures {
+  indexes: number;
+  scanned: number;
+  scans: Array<{ node: NodeName; scans: number }>;
+  unscanned: string[];
+  invalid: string[];
+}
+
 export const indexUsage = defineCheck({
   id: 'index_usage',
   title: 'index usage',
   sources: [SQL],
-  async run(s) {
+  async run(s): Promise<CheckOutcome<IndexUsageFigures>> {
     const indexes = await indexUse(s);
     const unscanned = indexes.filter((i) => i.scans.primary + i.scans.replica === 0);
     const invalid = indexes.filter((i) => !i.valid);
@@ -54,10 +64,13 @@ export const indexUsage = defineCheck({
     const nodes = nodesOf(s).map(([n]) => n);
     return {
       status,
-      figure:
-        `${indexes.length - unscanned.length} of ${indexes.length} indexes scanned (${nodes.map((n) => `${n} ${total(n)} scans`).join(', ')})` +
-        (unscanned.length > 0 ? `; not yet: ${unscanned.map((i) => i.index).join(', ')}` : '') +
-        (invalid.length > 0 ? `; INVALID: ${invalid.map((i) => i.index).join(', ')}` : ''),
+      figures: {
+        indexes: indexes.length,
+        scanned: indexes.length - unscanned.length,
+        scans: nodes.map((node) => ({ node, scans: total(node) })),
+        unscanned: unscanned.map((i) => i.index),
+        invalid: invalid.map((i) => i.index),
+      },
       value: unscanned.length,
       threshold:
         'good: every index scanned on some node; ok: some not scanned yet (normal when fresh); warning: an invalid index',

@@ -3,9 +3,8 @@
  * EXPLAIN with bound parameters (sql/health/04_query_plans.sql is the same for psql users); the
  * execution-time thresholds are here because the status is decided here, not in SQL.
  */
-import { shortMs } from '../../core/format.ts';
 import { EsbenchError } from '../../core/errors.ts';
-import { defineCheck, num, rows, worst, type CheckStatus, type Row } from './check.ts';
+import { defineCheck, num, rows, worst, type CheckStatus, type Row, type CheckOutcome } from './check.ts';
 
 const PROBE_SQL = '04_query_plan_probe.sql';
 
@@ -56,11 +55,14 @@ function walkPlan(node: PlanNode, out: { indexes: Set<string>; seqScan: boolean 
   for (const child of node.Plans ?? []) walkPlan(child, out);
 }
 
+/** Per probed query: the indexes its plan scanned (or a seq scan / no scan) and its execution time. Empty: no events to probe yet. */
+export type QueryPlansFigures = Array<{ query: string; scan: string; executionMs: number }>;
+
 export const queryPlans = defineCheck({
   id: 'query_plans',
   title: 'hot query plans',
   sources: [PROBE_SQL, '04_query_plans.sql'],
-  async run(s) {
+  async run(s): Promise<CheckOutcome<QueryPlansFigures>> {
     // EXPLAIN ANALYZE runs the query; on the replica it reads what the read models read and, being a
     // standby, cannot prune heap pages (which would change the primary's dead-tuple figures).
     const [node, client] = s.replica ? (['replica', s.replica] as const) : (['primary', s.primary] as const);
@@ -70,7 +72,7 @@ export const queryPlans = defineCheck({
     if (!p) {
       return {
         status: 'ok',
-        figure: 'no events to probe yet',
+        figures: [],
         value: null,
         threshold,
         nodes: [node],
@@ -87,7 +89,7 @@ export const queryPlans = defineCheck({
     };
     const details: Row[] = [];
     const statuses: CheckStatus[] = [];
-    const figures: string[] = [];
+    const figures: QueryPlansFigures = [];
     const notes: string[] = [];
     let slowest = 0;
     for (const q of PLAN_PROBES) {
@@ -111,7 +113,7 @@ export const queryPlans = defineCheck({
         );
       statuses.push(status);
       const how = used.indexes.size > 0 ? [...used.indexes].join('+') : used.seqScan ? 'seq scan' : 'no scan';
-      figures.push(`${q.name}: ${how} ${shortMs(execMs)}`);
+      figures.push({ query: q.name, scan: how, executionMs: execMs });
       details.push({
         query: q.name,
         status,
@@ -124,7 +126,7 @@ export const queryPlans = defineCheck({
     }
     return {
       status: worst(statuses),
-      figure: figures.join('; '),
+      figures,
       value: slowest,
       threshold,
       nodes: [node],

@@ -1,12 +1,31 @@
 /** Streaming replication as the primary sees it, the replica's own view, and inactive slots. */
-import { formatBytes, shortMs } from '../../core/format.ts';
-import { asStatus, defineCheck, num, rows, thresholdText, worst, type CheckStatus, type Row } from './check.ts';
+import { formatBytes } from '../../core/format.ts';
+import {
+  asStatus,
+  defineCheck,
+  num,
+  rows,
+  thresholdText,
+  worst,
+  type CheckStatus,
+  type Row,
+  type CheckOutcome,
+} from './check.ts';
+
+/**
+ * The standbys streaming from the primary (pg_stat_replication: name, state, replay lag in time and
+ * bytes), and whether a replica URL was given at all.
+ */
+export interface ReplicationFigures {
+  replicaConfigured: boolean;
+  standbys: Array<{ name: string; state: string; replayLagMs: number; replayLagBytes: number }>;
+}
 
 export const replication = defineCheck({
   id: 'replication',
   title: 'replication',
   sources: ['09_replication.sql', '09_replication_slots.sql', '09_replica_status.sql'],
-  async run(s) {
+  async run(s): Promise<CheckOutcome<ReplicationFigures>> {
     const standbys = await rows(s.primary, '09_replication.sql');
     const slots = await rows(s.primary, '09_replication_slots.sql');
     const threshold = thresholdText(
@@ -22,6 +41,15 @@ export const replication = defineCheck({
     const notes: string[] = slots
       .filter((r) => r.status === 'warning')
       .map((r) => `slot ${String(r.slot_name)} is inactive and retains ${formatBytes(r.retained_wal_bytes)} of WAL`);
+    const figures: ReplicationFigures = {
+      replicaConfigured: s.replicaConfigured,
+      standbys: standbys.map((r) => ({
+        name: String(r.application_name),
+        state: String(r.state),
+        replayLagMs: num(r.replay_lag_ms) ?? 0,
+        replayLagBytes: num(r.replay_lag_bytes) ?? 0,
+      })),
+    };
     const details: Row[] = [
       ...standbys.map((r) => ({ kind: 'standby', ...r })),
       ...slots.map((r) => ({ kind: 'slot', ...r })),
@@ -29,10 +57,7 @@ export const replication = defineCheck({
     if (!s.replicaConfigured) {
       return {
         status: standbys.length > 0 ? worst(statuses) : 'ok',
-        figure:
-          standbys.length > 0
-            ? `${standbys.length} standby(s) streaming from the primary; no replica URL given`
-            : 'no replica configured (reads go to the primary)',
+        figures,
         value: null,
         threshold,
         nodes: ['primary'],
@@ -60,15 +85,7 @@ export const replication = defineCheck({
     const lags = standbys.map((r) => num(r.replay_lag_ms) ?? 0);
     return {
       status: worst(statuses),
-      figure:
-        standbys.length > 0
-          ? standbys
-              .map(
-                (r) =>
-                  `${String(r.application_name)} ${String(r.state)}, replay lag ${shortMs(num(r.replay_lag_ms) ?? 0)}, ${String(r.replay_lag_bytes ?? 0)} bytes behind`,
-              )
-              .join('; ')
-          : 'not streaming',
+      figures,
       value: lags.length > 0 ? Math.max(...lags) : null,
       threshold,
       nodes: s.replica ? ['primary', 'replica'] : ['primary'],

@@ -1,14 +1,33 @@
 /** Slowest DML statements by mean execution time, from pg_stat_statements on each node. */
-import { shortMs } from '../../core/format.ts';
-import { asStatus, defineCheck, nodesOf, num, rows, thresholdText, worst, type NodeName, type Row } from './check.ts';
+import {
+  asStatus,
+  defineCheck,
+  nodesOf,
+  num,
+  rows,
+  thresholdText,
+  worst,
+  type NodeName,
+  type Row,
+  type CheckOutcome,
+} from './check.ts';
 
 const SQL = '11_slow_queries.sql';
+
+/**
+ * The DML statement with the slowest mean execution on any node; `available` false when no node has
+ * pg_stat_statements, `slowest` null when none was recorded yet.
+ */
+export interface SlowQueriesFigures {
+  available: boolean;
+  slowest: { meanMs: number | null; calls: number | null; node: NodeName; query: string } | null;
+}
 
 export const slowQueries = defineCheck({
   id: 'slow_queries',
   title: 'slow queries',
   sources: [SQL],
-  async run(s) {
+  async run(s): Promise<CheckOutcome<SlowQueriesFigures>> {
     const details: Row[] = [];
     const notes: string[] = [];
     const nodes: NodeName[] = [];
@@ -40,7 +59,7 @@ export const slowQueries = defineCheck({
     if (nodes.length === 0) {
       return {
         status: 'ok',
-        figure: 'pg_stat_statements unavailable: cannot tell',
+        figures: { available: false, slowest: null },
         value: null,
         threshold,
         nodes,
@@ -50,9 +69,12 @@ export const slowQueries = defineCheck({
     }
     return {
       status: worst(details.map((r) => asStatus(r.status))),
-      figure: top
-        ? `slowest mean ${shortMs(num(top.mean_ms))} over ${String(top.calls)} calls on ${String(top.node)}: ${String(top.query).slice(0, 80)}`
-        : 'no DML statements recorded yet',
+      figures: {
+        available: true,
+        slowest: top
+          ? { meanMs: num(top.mean_ms), calls: num(top.calls), node: top.node as NodeName, query: String(top.query) }
+          : null,
+      },
       value: top ? num(top.mean_ms) : null,
       threshold,
       nodes,

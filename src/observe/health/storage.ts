@@ -1,7 +1,6 @@
 /** Seed 004 test 8: table and index sizes (primary), and the disk usage of a local data directory. */
 import fs from 'node:fs';
-import { formatBytes } from '../../core/format.ts';
-import { asStatus, defineCheck, num, rows, thresholdText, worst, type Row } from './check.ts';
+import { asStatus, defineCheck, num, rows, thresholdText, worst, type Row, type CheckOutcome } from './check.ts';
 
 const SQL = '08_storage.sql';
 
@@ -9,20 +8,30 @@ const SQL = '08_storage.sql';
 export const DISK_OK_BELOW_PCT = 80;
 export const DISK_WARNING_FROM_PCT = 90;
 
+/** The database's size, each table's estimated rows and heap and index bytes, and the data directory's disk usage when local. */
+export interface StorageFigures {
+  databaseBytes: number | null;
+  tables: Array<{ table: string; estimatedRows: number | null; tableBytes: number | null; indexBytes: number | null }>;
+  disk?: { dataDir: string; usedPct: number };
+}
+
 export const storage = defineCheck({
   id: 'storage',
   title: 'storage summary',
   sources: [SQL],
-  async run(s) {
+  async run(s): Promise<CheckOutcome<StorageFigures>> {
     const r = await rows(s.primary, SQL);
     const statuses = r.map((row) => asStatus(row.status));
     const first = r[0] ?? {};
-    const figures = [`database ${formatBytes(first.database_bytes)}`];
-    for (const row of r) {
-      figures.push(
-        `${String(row.table_name)} ~${String(row.estimated_rows)} rows, ${formatBytes(row.table_bytes)} heap + ${formatBytes(row.index_bytes)} indexes`,
-      );
-    }
+    const figures: StorageFigures = {
+      databaseBytes: num(first.database_bytes),
+      tables: r.map((row) => ({
+        table: String(row.table_name),
+        estimatedRows: num(row.estimated_rows),
+        tableBytes: num(row.table_bytes),
+        indexBytes: num(row.index_bytes),
+      })),
+    };
     const details: Row[] = [...r];
     let threshold = thresholdText(
       r[0],
@@ -35,7 +44,7 @@ export const storage = defineCheck({
         const st = fs.statfsSync(s.dataDir);
         const usedPct = st.blocks > 0 ? (100 * (st.blocks - st.bavail)) / st.blocks : 0;
         statuses.push(usedPct >= DISK_WARNING_FROM_PCT ? 'warning' : usedPct >= DISK_OK_BELOW_PCT ? 'ok' : 'good');
-        figures.push(`disk of ${s.dataDir} ${usedPct.toFixed(0)}% used`);
+        figures.disk = { dataDir: s.dataDir, usedPct };
         details.push({ dataDir: s.dataDir, diskUsedPct: usedPct, diskFreeBytes: st.bavail * st.bsize });
         threshold += `; disk used: good < ${DISK_OK_BELOW_PCT}%, ok < ${DISK_WARNING_FROM_PCT}%, warning from ${DISK_WARNING_FROM_PCT}% (seed 002)`;
       } catch {
@@ -44,7 +53,7 @@ export const storage = defineCheck({
     }
     return {
       status: worst(statuses),
-      figure: figures.join('; '),
+      figures,
       value: num(first.database_bytes),
       threshold,
       nodes: ['primary'],

@@ -1,14 +1,28 @@
 /** Indexes no node has scanned since the statistics reset (pk/unique excluded). */
 import { formatBytes } from '../../core/format.ts';
-import { asStatus, countingNote, defineCheck, nodesOf, rows, thresholdText, worst, type Row } from './check.ts';
+import {
+  asStatus,
+  countingNote,
+  defineCheck,
+  nodesOf,
+  num,
+  rows,
+  thresholdText,
+  worst,
+  type Row,
+  type CheckOutcome,
+} from './check.ts';
 
 const SQL = '10_unused_indexes.sql';
+
+/** The indexes no node scanned since the statistics reset, with their size. */
+export type UnusedIndexesFigures = Array<{ index: string; sizeBytes: number | null }>;
 
 export const unusedIndexes = defineCheck({
   id: 'unused_indexes',
   title: 'unused indexes',
   sources: [SQL],
-  async run(s) {
+  async run(s): Promise<CheckOutcome<UnusedIndexesFigures>> {
     // An index is unused only if no node scanned it: intersect the per-node lists.
     const perNode = await Promise.all(
       nodesOf(s).map(async ([node, client]) => [node, await rows(client, SQL)] as const),
@@ -21,10 +35,10 @@ export const unusedIndexes = defineCheck({
     // The size line comes from the SQL's min_warning_bytes column (none when nothing is unused).
     return {
       status: unused.length === 0 ? 'good' : worst(unused.map((r) => asStatus(r.status))),
-      figure:
-        unused.length === 0
-          ? 'none: every non-unique index was scanned on some node'
-          : `${unused.length} unused: ${unused.map((r) => `${String(r.index_name)} (${String(r.size)})`).join(', ')}`,
+      figures: unused.map((r): UnusedIndexesFigures[number] => ({
+        index: String(r.index_name),
+        sizeBytes: num(r.size_bytes),
+      })),
       value: unused.length,
       threshold: thresholdText(
         unused[0],
