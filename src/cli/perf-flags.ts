@@ -5,31 +5,32 @@
  */
 import type { Command } from 'commander';
 import type { ConfigInput } from '../core/config.ts';
-import { EsbenchError } from '../core/errors.ts';
+import { choiceOption } from './choice-option.ts';
 
+const LOCKING = ['held', 'check'] as const;
+const BOUNDARY_INDEX = ['btree', 'gin'] as const;
+const ON_OFF = ['on', 'off'] as const;
+
+/** Values as commander's choices() let them through (checked when parsed). */
 export interface PerfFlags {
-  locking?: string;
-  boundaryIndex?: string;
-  preparedStatements?: string;
+  locking?: (typeof LOCKING)[number];
+  boundaryIndex?: (typeof BOUNDARY_INDEX)[number];
+  preparedStatements?: (typeof ON_OFF)[number];
 }
 
 export function addPerfFlags(cmd: Command): Command {
   return cmd
-    .option('--locking <mode>', "'held' (one transaction holds the boundary's locks from read to append) or 'check' (read, then a checked append)")
-    .option('--boundary-index <name>', "'gin' (the study's indexes) or 'btree' (adds (key, sequence_number) indexes: sql/boundary-btree.sql)")
-    .option('--prepared-statements <on|off>', 'named prepared statements for statements whose plan does not hinge on values');
-}
-
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
-  if (value === undefined) return undefined;
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new EsbenchError('BAD_FLAG', `${flag} must be one of ${allowed.join(', ')} (got '${value}')`);
+    .addOption(
+      choiceOption('--locking <mode>', "'held' (one transaction holds the boundary's locks from read to append) or 'check' (read, then a checked append)", LOCKING),
+    )
+    .addOption(
+      choiceOption('--boundary-index <name>', "'gin' (the study's indexes) or 'btree' (adds (key, sequence_number) indexes: sql/boundary-btree.sql)", BOUNDARY_INDEX),
+    )
+    .addOption(choiceOption('--prepared-statements <on|off>', 'named prepared statements for statements whose plan does not hinge on values', ON_OFF));
 }
 
 export function perfInput(flags: PerfFlags): ConfigInput {
-  const locking = oneOf(flags.locking, ['check', 'held'] as const, '--locking');
-  const boundaryIndex = oneOf(flags.boundaryIndex, ['gin', 'btree'] as const, '--boundary-index');
-  const prepared = oneOf(flags.preparedStatements, ['on', 'off'] as const, '--prepared-statements');
+  const { locking, boundaryIndex, preparedStatements: prepared } = flags;
   return {
     service: {
       ...(locking ? { locking } : {}),

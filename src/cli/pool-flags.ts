@@ -1,8 +1,11 @@
 /** Pool and service flags shared by `serve`, `start` and `run`, turned into config input. */
 import type { Command } from 'commander';
 import type { ConfigInput, PoolConfig } from '../core/config.ts';
-import { EsbenchError } from '../core/errors.ts';
 import { parseDuration, parsePositiveInt } from '../core/units.ts';
+import { choiceOption } from './choice-option.ts';
+
+/** `true`/`false` are accepted as well: scripts written for earlier versions pass them. */
+const ON_OFF = ['on', 'off', 'true', 'false'] as const;
 
 export interface PoolFlags {
   poolMax?: string;
@@ -16,7 +19,7 @@ export interface PoolFlags {
   appendStrategy?: string;
   readFrom?: string;
   replicaFallback?: boolean;
-  ginFastupdate?: string;
+  ginFastupdate?: (typeof ON_OFF)[number];
   decisions?: string;
   snapshotThreshold?: string;
 }
@@ -36,7 +39,7 @@ export function addPoolFlags(cmd: Command): Command {
     .option('--no-replica-fallback', 'fail read models fast with REPLICA_UNAVAILABLE instead of reading the primary')
     .option('--decisions <mode>', "'snapshot' (start from per-entity snapshots) or 'full' (re-fold the whole boundary, as the study did)")
     .option('--snapshot-threshold <n>', 'write snapshots after a decision that folded more than n events')
-    .option('--gin-fastupdate <on|off>', 'GIN fastupdate of the payload/metadata indexes when the schema is created');
+    .addOption(choiceOption('--gin-fastupdate <on|off>', 'GIN fastupdate of the payload/metadata indexes when the schema is created', ON_OFF));
 }
 
 function poolPart(flags: PoolFlags, max?: string, min?: string): Partial<PoolConfig> {
@@ -50,17 +53,10 @@ function poolPart(flags: PoolFlags, max?: string, min?: string): Partial<PoolCon
   return out;
 }
 
-function onOff(value: string | undefined, flag: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'on' || value === 'true') return true;
-  if (value === 'off' || value === 'false') return false;
-  throw new EsbenchError('BAD_FLAG', `${flag} must be on or off (got '${value}')`);
-}
-
 export function poolInput(flags: PoolFlags): ConfigInput {
   const primary = poolPart(flags, flags.poolMax, flags.poolMin);
   const replica = { ...primary, ...poolPart({}, flags.replicaPoolMax ?? flags.poolMax, flags.replicaPoolMin ?? flags.poolMin) };
-  const fastupdate = onOff(flags.ginFastupdate, '--gin-fastupdate');
+  const fastupdate = flags.ginFastupdate === undefined ? undefined : flags.ginFastupdate === 'on' || flags.ginFastupdate === 'true';
   return {
     pools: { primary, replica },
     service: {

@@ -8,7 +8,7 @@
  */
 import pg from 'pg';
 import type { PoolConfig } from '../core/config.ts';
-import { EsbenchError, fromDatabaseError, isSqlState } from '../core/errors.ts';
+import { EsbenchError, fromDatabaseError, isSqlState, sessionGone } from '../core/errors.ts';
 import { currentEndpoint } from './statement-scope.ts';
 
 export type PoolName = 'primary' | 'replica';
@@ -246,7 +246,7 @@ export class DbPool {
       const code = (e as { code?: string }).code;
       // Connection-level failures (no SQLSTATE: a socket error or pg's "Connection terminated";
       // or a SQLSTATE that ends the session): do not return this client to the pool.
-      if (!isSqlState(code) || code.startsWith('57P') || code.startsWith('08') || code === '25P03') broken ??= e as Error;
+      if (!isSqlState(code) || sessionGone(code)) broken ??= e as Error;
     };
     const pipeline = async (statements: readonly Statement[]): Promise<pg.QueryResult[]> => {
       // A broken connection answers nothing more: fail now (e.g. the ROLLBACK after a statement

@@ -27,7 +27,7 @@ describe('esbench CLI: help and usage errors', () => {
     ['bad duration', ['serve', '--pool-idle-timeout', 'forever'], 2, /BAD_FLAG: --pool-idle-timeout 'forever' is not a duration/],
     ['min above max', ['serve', '--pool-min', '9', '--pool-max', '3'], 2, /BAD_CONFIG: pool primary.min \(9\) must not exceed max \(3\)/],
     ['not a postgres URL', ['cluster', 'status', '--primary-url', 'http://example'], 2, /BAD_CONFIG: primary URL must be a postgres:\/\/ URL/],
-    ['bad on/off', ['serve', '--gin-fastupdate', 'maybe'], 2, /BAD_FLAG: --gin-fastupdate must be on or off/],
+    ['bad on/off', ['serve', '--gin-fastupdate', 'maybe'], 2, /BAD_FLAG: --gin-fastupdate must be one of on, off/],
   ];
   it.each(bad)('%s → one line and the exit code', async (_name, args, code, pattern) => {
     const r = await esbench(args);
