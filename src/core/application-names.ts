@@ -12,6 +12,8 @@ export const APPLICATION_NAMES = {
   cli: 'esbench_cli',
   cliCancel: 'esbench_cli_cancel',
   cluster: 'esbench_cluster',
+  study: 'esbench_study',
+  tuner: 'esbench_tuner',
   /** The replica's WAL receiver, as pg_stat_replication on the primary shows it. */
   walReceiver: 'esbench_replica',
 } as const;

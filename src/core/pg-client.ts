@@ -4,11 +4,19 @@
  * client; unlistened, that crashes the process) and is always ended.
  */
 import pg from 'pg';
+import { EsbenchError } from './errors.ts';
+import { redactUrl } from './redact.ts';
 
 export interface ClientOptions {
   applicationName?: string;
   connectionTimeoutMillis?: number;
   statementTimeoutMs?: number;
+  /**
+   * What the URL is to the user ("primary", "replica"): a failed connect then throws
+   * DB_UNAVAILABLE naming it, with the URL's password redacted. Without it the driver's error is
+   * thrown as it is (callers that map errors themselves).
+   */
+  what?: string;
 }
 
 /** A connected client with an error listener; the caller ends it. */
@@ -21,7 +29,12 @@ export async function connectClient(url: string, options: ClientOptions = {}): P
   });
   // The query in flight fails with the error; an idle client has nothing to tell. Never crash.
   client.on('error', () => {});
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (e) {
+    if (options.what === undefined) throw e;
+    throw new EsbenchError('DB_UNAVAILABLE', `cannot reach the ${options.what} at ${redactUrl(url)}: ${(e as Error).message}`, { cause: e });
+  }
   return client;
 }
 

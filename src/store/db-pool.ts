@@ -7,6 +7,7 @@
  * lifetime expiry or a broken connection drops the pool below `min`.
  */
 import pg from 'pg';
+import { poolApplicationName } from '../core/application-names.ts';
 import type { PoolConfig } from '../core/config.ts';
 import { EsbenchError, fromDatabaseError, isSqlState, sessionGone } from '../core/errors.ts';
 import { currentEndpoint } from './statement-scope.ts';
@@ -172,7 +173,7 @@ export class DbPool {
       // a statement may run: the server ends such a session and so releases its locks.
       idle_in_transaction_session_timeout: config.statementTimeoutMs || undefined,
       query_timeout: config.statementTimeoutMs ? config.statementTimeoutMs + QUERY_TIMEOUT_GRACE_MS : undefined,
-      application_name: `esbench_${name}_pool`,
+      application_name: poolApplicationName(name),
       // Lets pipelinedTransaction send a whole transaction in one write. Statements awaited one by
       // one behave exactly as without it. (No COPY or cursors on these pools: pg refuses them here.)
       pipeline: true,

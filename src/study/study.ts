@@ -18,7 +18,9 @@ import fs from 'node:fs';
 import { writeJsonAtomic } from '../core/atomic-file.ts';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
+import { APPLICATION_NAMES } from '../core/application-names.ts';
+import { withClient } from '../core/pg-client.ts';
 import { EsbenchError } from '../core/errors.ts';
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import { parseSlo } from '../analysis/slo.ts';
@@ -84,14 +86,7 @@ const JOURNAL = 'settings-journal.json';
 export const CAPACITY_SLO = 'timeouts=0,errors<0.1%';
 
 function withPrimary<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, application_name: 'esbench_study', connectionTimeoutMillis: 10_000 });
-  c.on('error', () => {});
-  return c.connect().then(
-    () => fn(c).finally(() => c.end().catch(() => {})),
-    (e: unknown) => {
-      throw new EsbenchError('DB_UNAVAILABLE', `cannot reach the primary: ${(e as Error).message}`, { cause: e });
-    },
-  );
+  return withClient(url, fn, { applicationName: APPLICATION_NAMES.study, connectionTimeoutMillis: 10_000, what: 'primary' });
 }
 
 const writeJson = (file: string, value: unknown): void => writeJsonAtomic(file, value);

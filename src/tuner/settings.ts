@@ -18,9 +18,10 @@
  */
 import fs from 'node:fs';
 import { writeJsonAtomic } from '../core/atomic-file.ts';
-import pg from 'pg';
+import type pg from 'pg';
+import { APPLICATION_NAMES } from '../core/application-names.ts';
+import { connectClient } from '../core/pg-client.ts';
 import { EsbenchError } from '../core/errors.ts';
-import { redactUrl } from '../core/redact.ts';
 
 export type SettingsNode = 'primary' | 'replica';
 
@@ -80,15 +81,8 @@ interface SettingRow {
 
 const NAME = /^[a-z_][a-z0-9_.]*$/i;
 
-async function connect(url: string, what: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: 'esbench_tuner', connectionTimeoutMillis: 10_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (e) {
-    throw new EsbenchError('DB_UNAVAILABLE', `cannot reach the ${what} at ${redactUrl(url)}: ${(e as Error).message}`, { cause: e });
-  }
-  return client;
+function connect(url: string, what: string): Promise<pg.Client> {
+  return connectClient(url, { applicationName: APPLICATION_NAMES.tuner, connectionTimeoutMillis: 10_000, what });
 }
 
 async function withClient<T>(url: string, what: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@
  * observer saw it, and CPU per process. Read field by field (see loose.ts): an older or newer
  * run.json loses a figure, not the report.
  */
+import { APPLICATION_NAMES } from '../../core/application-names.ts';
 import { renderChart } from '../charts/chart-renderer.ts';
 import { timelineSpec, type TimelineBand, type TimelineDb, type TimelineSecond } from '../charts/timeline-chart.ts';
 import { waterfallSpec, type WaterfallStep } from '../charts/waterfall-chart.ts';
@@ -67,7 +68,6 @@ export function timelineSeconds(run: Record<string, Json>): TimelineSecond[] {
     });
 }
 
-const OBSERVER_APP = 'esbench_observer';
 
 /** The primary's samples on the timeline's seconds: GIN pending lists and the service's backends. */
 export function timelineDb(run: Record<string, Json>, node = 'primary'): TimelineDb | null {
@@ -91,7 +91,7 @@ export function timelineDb(run: Record<string, Json>, node = 'primary'): Timelin
     let waiting = 0;
     for (const b of arr(s.backends).map(rec)) {
       const app = str(b?.application) ?? '';
-      if (!b || app === OBSERVER_APP || !app.startsWith('esbench_')) continue;
+      if (!b || app === APPLICATION_NAMES.observer || !app.startsWith('esbench_')) continue;
       const n = num(b.count) ?? 0;
       if (str(b.waitEventType) === 'Lock') waiting += n;
       else if (str(b.state) === 'active') active += n;
