@@ -179,9 +179,11 @@ export function buildSampleSql(options: SampleSqlOptions): string {
     : `SELECT row_to_json(x) FROM (SELECT k.*, NULL::numeric AS "lastCheckpointAt", NULL::text AS "redoLsn" FROM (${counters}) k) x`;
   // Only the GIN indexes and tables found by TARGETS_SQL ($3, $2): looked up by OID instead of
   // scanning the catalogs on every sample. One dropped meanwhile (REINDEX CONCURRENTLY) just drops out.
+  // Without pgstattuple the detailed statement still takes $3 (the sampler binds three values; a
+  // statement that never mentions $3 rejects the bind, and every detailed sample failed).
   const gin =
     pgstattupleSchema === null
-      ? `SELECT '[]'::json`
+      ? `SELECT '[]'::json FROM (SELECT $3::oid[]) AS bound`
       : `SELECT json_agg(g) FROM (
       SELECT ic.relname AS index, tn.nspname || '.' || tc.relname AS "table", s.pending_pages AS "pendingPages", s.pending_tuples AS "pendingTuples"
         FROM unnest($3::oid[]) AS x(oid)
