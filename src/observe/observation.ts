@@ -18,7 +18,7 @@ export interface ObservedNode {
 
 export interface ObservationOptions {
   nodes: readonly ObservedNode[];
-  /** Sampling interval, ms (default 250). */
+  /** Sampling interval, ms (default DEFAULT_SAMPLE_INTERVAL_MS in sampler.ts). */
   intervalMs?: number;
   /** Reset pg_stat_statements on each node first, so window stddevs are exact. Default false. */
   resetStatements?: boolean;

@@ -40,7 +40,7 @@ export async function prepareObservedTable(client: pg.Client): Promise<void> {
 export async function runObservedScenario(client: pg.Client, primaryUrl: string, replicaUrl: string): Promise<ObservedScenario> {
   const t: ScenarioTimes = { vacuumFrom: 0, vacuumTo: 0, checkpointFrom: 0, checkpointTo: 0 };
   const before = await snapshotStatements(client, { node: 'primary' });
-  // Faster than the default 250 ms so the VACUUM is seen in progress several times; the tests do
+  // Faster than the default 500 ms so the VACUUM is seen in progress several times; the tests do
   // not rely on that (completions are read from counters too).
   // The newest sample that shows a checkpoint started at or after `checkpointFrom` (second
   // resolution): the scenario waits for it instead of a fixed delay, which a starved sampler (the
