@@ -1,8 +1,9 @@
 /**
- * Observing a measured window on every node at once: a pg_stat_statements snapshot at the start,
- * a sampler per node while it runs, and a second snapshot at the end. `esbench run` starts one
- * when the engine's measured window begins (onPhase 'measure') and stops it once the engine has
- * drained, so the statement window covers every request of the load window.
+ * Observing a measured window on every node at once: a sampler per node, then a pg_stat_statements
+ * snapshot (the window's start: the sampler's set-up stays out of it), and a second snapshot at the
+ * end. `esbench run` starts one when the engine's measured window begins (onPhase 'measure') and
+ * stops it once the engine has drained, so the statement window covers every request of the load
+ * window (less the few ms the samplers take to start).
  */
 import type pg from 'pg';
 import { connectObserver } from './observer-client.ts';
@@ -17,7 +18,7 @@ export interface ObservedNode {
 
 export interface ObservationOptions {
   nodes: readonly ObservedNode[];
-  /** Sampling interval, ms (default 250). */
+  /** Sampling interval, ms (default DEFAULT_SAMPLE_INTERVAL_MS in sampler.ts). */
   intervalMs?: number;
   /** Reset pg_stat_statements on each node first, so window stddevs are exact. Default false. */
   resetStatements?: boolean;
@@ -44,27 +45,33 @@ interface Watched {
 export async function startObservation(options: ObservationOptions): Promise<Observation> {
   // One node given twice (an external primary without a replica URL) is observed once.
   const nodes = options.nodes.filter((n, i, all) => all.findIndex((m) => m.url === n.url) === i);
-  const watched: Watched[] = [];
-  try {
-    for (const node of nodes) {
-      const client = await connectObserver(node.url);
-      try {
-        if (options.resetStatements) await resetStatements(client);
-        const before = await snapshotStatements(client, { node: node.node });
-        const sampler = await startSampler({ url: node.url, node: node.node, ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}) });
-        watched.push({ node, client, before, sampler });
-      } catch (e) {
-        await client.end().catch(() => {});
-        throw e;
-      }
+  // Each node's sampler is started (connected, probed, its statements planned) before that node's
+  // opening snapshot, so those one-off costs fall before the window instead of inside it; the
+  // nodes start side by side, which keeps the delay to the window's start to one node's set-up.
+  const startNode = async (node: ObservedNode): Promise<Watched> => {
+    const client = await connectObserver(node.url);
+    let sampler: Sampler | undefined;
+    try {
+      if (options.resetStatements) await resetStatements(client);
+      sampler = await startSampler({ url: node.url, node: node.node, ...(options.intervalMs ? { intervalMs: options.intervalMs } : {}) });
+      const before = await snapshotStatements(client, { node: node.node });
+      return { node, client, before, sampler };
+    } catch (e) {
+      await sampler?.stop().catch(() => undefined);
+      await client.end().catch(() => {});
+      throw e;
     }
-  } catch (e) {
+  };
+  const started = await Promise.allSettled(nodes.map(startNode));
+  const watched = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     // Leave nothing running behind a failed start.
     for (const w of watched) {
       await w.sampler.stop().catch(() => undefined);
       await w.client.end().catch(() => {});
     }
-    throw e;
+    throw failed.reason;
   }
   return {
     stop: async () => {

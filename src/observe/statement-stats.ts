@@ -132,19 +132,22 @@ export interface SnapshotOptions {
 }
 
 export async function snapshotStatements(client: pg.ClientBase | pg.Pool, options: SnapshotOptions): Promise<StatementSnapshot> {
-  const v = await client.query<{ v: string }>(observerSql(`SELECT current_setting('server_version_num') AS v`));
+  // One round trip for the version and the planning setting (NULL where pg_stat_statements lacks it).
+  const v = await client.query<{ v: string; planning: string | null }>(
+    observerSql(`SELECT current_setting('server_version_num') AS v, current_setting('pg_stat_statements.track_planning', true) AS planning`),
+  );
   const serverVersionNum = Number(v.rows[0]?.v ?? 0);
   // stats_since appeared in PG 17.
   const since = serverVersionNum >= 170000 ? 'extract(epoch FROM s.stats_since) * 1000' : 'NULL::numeric';
   let planning: PlanningTracking = 'not available (PostgreSQL < 13)';
-  if (serverVersionNum >= 130000) {
-    const t = await client.query<{ on: string | null }>(observerSql(`SELECT current_setting('pg_stat_statements.track_planning', true) AS on`));
-    planning = t.rows[0]?.on === 'on' ? 'tracked' : 'off (pg_stat_statements.track_planning)';
-  }
+  if (serverVersionNum >= 130000) planning = v.rows[0]?.planning === 'on' ? 'tracked' : 'off (pg_stat_statements.track_planning)';
   const plan = serverVersionNum >= 130000 ? 's.total_plan_time' : '0::float8';
   const takenAt = Date.now();
-  const r = await client.query<Row>(
-    observerSql(`SELECT s.userid::text AS userid, s.dbid::text AS dbid, s.queryid::text AS queryid, s.toplevel,
+  // Named, so a second snapshot on the same connection is not planned again: the closing
+  // snapshot's planning would be recorded before it reads the statistics, inside the window.
+  const r = await client.query<Row>({
+    name: `esbench_observer_statements_${serverVersionNum >= 170000 ? 17 : serverVersionNum >= 130000 ? 13 : 0}`,
+    text: observerSql(`SELECT s.userid::text AS userid, s.dbid::text AS dbid, s.queryid::text AS queryid, s.toplevel,
             left(s.query, $1) AS query,
             -- The tag may sit at the end of a long statement (PG 18 keeps only trailing comments):
             -- read it from the whole text, not from the truncated one.
@@ -153,8 +156,8 @@ export async function snapshotStatements(client: pg.ClientBase | pg.Pool, option
             ${since} AS stats_since_ms
        FROM pg_stat_statements s
       WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`),
-    [options.queryTextLimit ?? 300],
-  );
+    values: [options.queryTextLimit ?? 300],
+  });
   let deallocations: number | null = null;
   try {
     const info = await client.query<{ dealloc: string }>(observerSql(`SELECT dealloc FROM pg_stat_statements_info`));

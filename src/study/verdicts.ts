@@ -12,6 +12,7 @@
 import { mean } from 'simple-statistics';
 import { bootstrapCi, compareSamples, holm, meanOf, practicalLimit, type Comparison } from '../analysis/statistics.ts';
 import { createRng } from '../core/prng.ts';
+import { DEFAULT_SAMPLE_INTERVAL_MS } from '../observe/sampler.ts';
 import type { PoolUse, TrialFigures } from './trial-figures.ts';
 
 export type VerdictKind = 'holds' | 'does not hold' | 'cannot be measured here';
@@ -312,7 +313,7 @@ function replicationLag(e: StudyEvidence): Verdict {
     value: est,
     unit: 'ms',
     ci,
-    evidence: { runs: paths(ts), text: 'sampled every 250 ms by the observer' },
+    evidence: { runs: paths(ts), text: `sampled every ${DEFAULT_SAMPLE_INTERVAL_MS} ms by the observer` },
   };
 }
 

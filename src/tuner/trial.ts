@@ -13,6 +13,7 @@ import { startServiceProcess } from '../load/service-process.ts';
 import { createWorkload, fetchLibrarySnapshot, resolveWorkloadSpec, type WorkloadSpec } from '../load/workload.ts';
 import { cpuWindow, readCpu, type CpuReading, type CpuTargets, type CpuWindow } from '../observe/cpu-meter.ts';
 import { startObservation, type Observation, type ObservationResult } from '../observe/observation.ts';
+import { DEFAULT_SAMPLE_INTERVAL_MS } from '../observe/sampler.ts';
 import { computeSplit, type SplitResult } from '../analysis/split.ts';
 import { detectSpikes, type SpikeReport } from '../analysis/spikes.ts';
 
@@ -52,7 +53,7 @@ export function trialConfig(overrides: Partial<TrialConfig> & Pick<TrialConfig, 
     workload: resolveWorkloadSpec({ preset: 'study' }),
     pools: { primary: { ...pools.primary }, replica: { ...pools.replica } },
     service: structuredClone(service) as ServiceConfig,
-    sampleIntervalMs: 250,
+    sampleIntervalMs: DEFAULT_SAMPLE_INTERVAL_MS,
     ...overrides,
   };
 }

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointEvent } from '../../src/observe/events.ts';
-import type { SamplerResult } from '../../src/observe/sampler.ts';
+import { OBSERVER_APPLICATION_NAME } from '../../src/observe/observer-client.ts';
+import { buildSampleSql, TARGETS_SQL, type SamplerResult } from '../../src/observe/sampler.ts';
 import type { StatementWindow } from '../../src/observe/statement-stats.ts';
 import { applySchema } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -72,6 +73,19 @@ describe('observer', () => {
     expect(test!.rowsPerCall).toBe(1);
     expect(statements.byName.observer).toBeUndefined();
     expect(statements.observerCalls).toBeGreaterThan(0);
+  });
+
+  // Regression: without pgstattuple (or without the right to call it) the detailed statement did
+  // not mention $3, the sampler bound three values, and every detailed sample failed.
+  it('takes a detailed sample without pgstattuple, with the same three bound values', async () => {
+    const targets = await client.query<{ tables: string[]; gin: string[] }>(TARGETS_SQL);
+    const { tables, gin } = targets.rows[0]!;
+    for (const pgstattupleSchema of [null, '"public"']) {
+      const text = buildSampleSql({ serverVersionNum: primary.serverVersionNum, inRecovery: false, pgstattupleSchema, controlFile: true });
+      const r = await client.query<{ sample: { gin: unknown[]; tables: unknown[] } }>({ text, values: [OBSERVER_APPLICATION_NAME, tables, gin] });
+      expect(r.rows[0]!.sample.tables.length).toBeGreaterThan(0);
+      expect(r.rows[0]!.sample.gin).toHaveLength(pgstattupleSchema === null ? 0 : 2);
+    }
   });
 
   it('samples both nodes cheaply, without counting itself, and reports what sampling cost', () => {

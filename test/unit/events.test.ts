@@ -29,7 +29,11 @@ const counters = (over: Partial<CheckpointCounters> = {}): CheckpointCounters =>
   ...over,
 });
 
-function sample(at: number, over: { maintenance?: MaintenanceActivity[]; tables?: TableStats[]; checkpoint?: CheckpointCounters } = {}): Sample {
+function sample(at: number, over: { maintenance?: MaintenanceActivity[]; tables?: TableStats[]; checkpoint?: CheckpointCounters; detail?: boolean } = {}): Sample {
+  if (over.detail === false) {
+    // A light sample (sampler.ts): no table, GIN, checkpoint or database parts.
+    return { at, serverAt: at, costMs: 1, detail: false, backends: [], maintenance: over.maintenance ?? [], checkpoint: null, gin: [], walBytes: 0, replication: { primary: [] }, database: null, tables: [] };
+  }
   return {
     at,
     serverAt: at,
@@ -83,6 +87,31 @@ describe('timeline events', () => {
       false,
     );
     expect(events).toEqual([expect.objectContaining({ kind: 'maintenance', operation: 'analyze', auto: false, startedAt: null, endedAt: 120, completedBetween: [0, 250], source: 'counters' })]);
+  });
+
+  // Regression: observer.test.ts once saw its one VACUUM as two runs under load. Table counters come
+  // only with the detailed samples (once a second), progress with every sample: a manual VACUUM seen
+  // in light samples only, completing between two detailed samples a second apart, must still be
+  // one run, paired with its completion — also when an autovacuum of the same table completes in
+  // the same second without being seen (a run of its own, labelled auto, which is what the test
+  // had: its table was left to autovacuum; it now turns autovacuum off for it).
+  it('pairs a VACUUM seen only in light samples with its completion between detailed samples a second apart', () => {
+    const manual: MaintenanceActivity = { ...autovacuum, pid: 9, auto: false, relation: 'public.observed', startedAt: 20_300 };
+    const before = table({ relation: 'public.observed' });
+    const after = table({ relation: 'public.observed', vacuumCount: 1, lastVacuum: 20_700 });
+    const light = (at: number, running: boolean): Sample => sample(at, { detail: false, ...(running ? { maintenance: [manual] } : {}) });
+    const timeline = [sample(20_000, { tables: [before] }), light(20_250, false), light(20_500, true), light(20_750, false), sample(21_000, { tables: [after] })];
+    const runs = deriveEvents(timeline, 'primary', false).filter((e): e is MaintenanceEvent => e.kind === 'maintenance');
+    expect(runs).toEqual([
+      expect.objectContaining({ operation: 'vacuum', auto: false, relation: 'public.observed', startedAt: 20_300, endedAt: 20_700, seenFrom: 20_500, seenTo: 20_500, completedBetween: [20_000, 21_000], source: 'progress+counters' }),
+    ]);
+    // The same second with an unseen autovacuum of that table as well: two runs, told apart by origin.
+    const both = table({ relation: 'public.observed', vacuumCount: 1, lastVacuum: 20_700, autovacuumCount: 1, lastAutovacuum: 20_900 });
+    const two = deriveEvents([...timeline.slice(0, 4), sample(21_000, { tables: [both] })], 'primary', false).filter((e): e is MaintenanceEvent => e.kind === 'maintenance');
+    expect(two.map((e) => [e.auto, e.source])).toEqual([
+      [false, 'progress+counters'],
+      [true, 'counters'],
+    ]);
   });
 
   it('dates a checkpoint by the control file and attributes counters flushed just after it', () => {

@@ -11,6 +11,7 @@ import { resolveWorkloadSpec } from '../../load/workload.ts';
 import { createRunDir, openResultsRoot, writeJson } from '../../report/results-dir.ts';
 import { printRun } from '../../report/run-printer.ts';
 import { runTrial, type TrialConfig } from '../../tuner/trial.ts';
+import { DEFAULT_SAMPLE_INTERVAL_MS } from '../../observe/sampler.ts';
 import { choiceOption } from '../choice-option.ts';
 import { addClusterFlags, clusterInput, configFor, type CliContext, type GlobalFlags } from '../context.ts';
 import { addPoolFlags, poolInput, type PoolFlags } from '../pool-flags.ts';
@@ -77,7 +78,7 @@ export function register(program: Command, ctx: CliContext): void {
         .option('--workers <n>', 'paced engine: generator processes sharing the schedule, results merged (HDR histograms)', '1')
         .option('--seed-events <n>', 'replace the history with n seeded events before the run')
         .option('--snapshots', 'with --seed-events: also write snapshots (a warm start)')
-        .option('--sample-interval <duration>', 'observer sampling interval', '250ms')
+        .option('--sample-interval <duration>', 'observer sampling interval (detailed parts once a second)', `${DEFAULT_SAMPLE_INTERVAL_MS}ms`)
         .option('--slo <terms>', "exit 1 when violated, e.g. 'p99<200ms,errors<0.1%,timeouts=0' (errors = 5xx + transport; rejections = 4xx)")
         .option('--results <dir>', 'results directory', 'results')
         .option('--json', 'print the saved run.json instead of the summary'),

@@ -22,7 +22,7 @@ export interface TimelineBand {
   to: number;
 }
 
-/** What the observer sampled on one node, placed on the same seconds (samples every ~250 ms). */
+/** What the observer sampled on one node, placed on the same seconds (samples every --sample-interval, 500 ms by default). */
 export interface TimelineDb {
   node: string;
   /** GIN pending-list tuples per index. */
