@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * Load-sensitive files: run after the other projects, so the rest of the suite does not take their
  * CPU. gin-pending measures latency under load; observer times a VACUUM between samples (under the
- * full parallel suite on 2 cores it once split one VACUUM into two runs; alone it passes).
+ * full parallel suite on 2 cores it once saw one VACUUM as two runs: most likely an autovacuum
+ * worker visiting its table, which the test now creates with autovacuum off).
  * pool-min was here too until its failures turned out to be a bug, not load: the pool's top-up
  * borrowed idle clients instead of opening new ones (src/store/db-pool.ts, regression test in it).
  */

@@ -3,9 +3,10 @@
  * `esbench_observer` (so backend counts leave it out), and every statement it sends tagged with
  * `/* esbench:observer *\/` (so statement statistics leave its queries out too).
  */
+import { APPLICATION_NAMES } from '../core/application-names.ts';
 import pg from 'pg';
 
-export const OBSERVER_APPLICATION_NAME = 'esbench_observer';
+export const OBSERVER_APPLICATION_NAME = APPLICATION_NAMES.observer;
 
 /** The statement-name tag of the observer's own SQL (see statementName). */
 export const OBSERVER_STATEMENT = 'observer';

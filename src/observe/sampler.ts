@@ -20,6 +20,7 @@
  *   time). The replica-side time overstates the lag while WAL without commits is replayed (a long
  *   VACUUM): prefer the primary's figure for time, the bytes for "is it behind".
  */
+import { APPLICATION_NAMES } from '../core/application-names.ts';
 import type pg from 'pg';
 import * as ss from 'simple-statistics';
 import { deriveEvents, type TimelineEvent } from './events.ts';
@@ -32,7 +33,7 @@ import { OBSERVER_APPLICATION_NAME, observerSql, connectObserver, nodeInfo } fro
  * (see README); the spike analysis works per second and still gets two samples of each.
  */
 export const DEFAULT_SAMPLE_INTERVAL_MS = 500;
-export const POOL_APPLICATION_NAMES = ['esbench_primary_pool', 'esbench_replica_pool'] as const;
+export const POOL_APPLICATION_NAMES = [APPLICATION_NAMES.primaryPool, APPLICATION_NAMES.replicaPool] as const;
 
 // The sample's shape lives in sample.ts (events.ts reads it too; importing it from here made a cycle).
 export type {
