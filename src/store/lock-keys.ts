@@ -92,7 +92,11 @@ class LockBuilder {
   }
 
   build(): LockSet {
-    const keys = [...this.modes.keys()].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+    // Numeric order (signed 64-bit), each key converted once rather than in every comparison.
+    const keys = [...this.modes.keys()]
+      .map((k) => [BigInt(k), k] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, k]) => k);
     return { keys, exclusive: keys.map((k) => this.modes.get(k) ?? false) };
   }
 }
