@@ -13,7 +13,7 @@ import { startPoolProbe, type PoolProbe } from '../store/pool-probe.ts';
 import { isEndpointName, runForEndpoint } from '../store/statement-scope.ts';
 import type { ReadModelOptions } from '../domain/read-models.ts';
 import { frameworkErrorOptions, hostileJson, installErrorHandling } from './error-handler.ts';
-import { createMetrics } from './metrics.ts';
+import { childCache, createMetrics } from './metrics.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerLibraryRoutes } from './routes/library.ts';
@@ -114,8 +114,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // The handler's statements carry its endpoint (statement-scope.ts). Set here, right before the
   // handler, with a callback hook: body parsing runs on stream events that would lose the scope.
+  const endpointOf = childCache((url) => endpointOfRoute(url) ?? '');
   app.addHook('preHandler', (request, _reply, done) => {
-    const endpoint = endpointOfRoute(request.routeOptions.url ?? '');
+    const endpoint = endpointOf(request.routeOptions.url ?? '') || undefined;
     if (endpoint === undefined) done();
     else runForEndpoint(endpoint, done);
   });
@@ -126,12 +127,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     if (timing.fallback) reply.header('x-esbench-read-from', 'primary-fallback');
     return payload;
   });
-  app.addHook('onResponse', async (request, reply) => {
+  const httpSeries = childCache((key) => {
+    const [route, method, status_code] = key.split('\u0000') as [string, string, string];
+    return metrics.httpDuration.labels({ route, method, status_code });
+  });
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpDuration.observe(
-      { route, method: request.method, status_code: String(reply.statusCode) },
-      (performance.now() - request.startedAt) / 1000,
-    );
+    httpSeries(`${route}\u0000${request.method}\u0000${reply.statusCode}`).observe((performance.now() - request.startedAt) / 1000);
+    done();
   });
 
   registerEventRoutes(app, services);

@@ -17,6 +17,22 @@ export interface ServiceMetrics {
   commandObserver: CommandObserver;
 }
 
+/**
+ * Children of a labelled metric by a string key, made on first use. Bounded: label values that are
+ * not a small fixed set (arbitrary statement names) fall back to a fresh child, never grow it.
+ */
+export function childCache<C>(make: (key: string) => C, max = 1000): (key: string) => C {
+  const children = new Map<string, C>();
+  return (key) => {
+    let child = children.get(key);
+    if (child === undefined) {
+      child = make(key);
+      if (children.size < max) children.set(key, child);
+    }
+    return child;
+  };
+}
+
 export function createMetrics(pools: () => Record<string, PoolStats>): ServiceMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'esbench_' });
@@ -96,13 +112,20 @@ export function createMetrics(pools: () => Record<string, PoolStats>): ServiceMe
     conflicts.labels({ command }).inc(0);
     retries.labels({ command }).inc(0);
   }
+  // The per-statement series are observed ~5 times per command: their children are looked up by
+  // one string instead of prom-client building and checking a label object on every call.
+  const roundtrip = childCache((key) => {
+    const [pool, statement] = key.split('\u0000') as [string, string];
+    return dbRoundtrip.labels({ pool, statement });
+  });
+  const acquired = childCache((pool) => acquireWait.labels({ pool }));
   return {
     registry,
     httpDuration,
     replicaLag,
     poolObserver: {
-      acquired: (pool, ms) => acquireWait.observe({ pool }, ms / 1000),
-      statement: (pool, statement, ms) => dbRoundtrip.observe({ pool, statement }, ms / 1000),
+      acquired: (pool, ms) => acquired(pool).observe(ms / 1000),
+      statement: (pool, statement, ms) => roundtrip(`${pool}\u0000${statement}`).observe(ms / 1000),
     },
     commandObserver: {
       conflict: (command) => conflicts.inc({ command }),
