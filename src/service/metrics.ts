@@ -119,6 +119,14 @@ export function createMetrics(pools: () => Record<string, PoolStats>): ServiceMe
     return dbRoundtrip.labels({ pool, statement });
   });
   const acquired = childCache((pool) => acquireWait.labels({ pool }));
+  const foldedSeries = childCache((key) => {
+    const [command, mode] = key.split('\u0000') as [string, string];
+    return folded.labels({ command, mode });
+  });
+  const snapshotSeries = childCache((key) => {
+    const [projection, outcome] = key.split('\u0000') as [string, string];
+    return snapshotOps.labels({ projection, outcome });
+  });
   return {
     registry,
     httpDuration,
@@ -131,8 +139,9 @@ export function createMetrics(pools: () => Record<string, PoolStats>): ServiceMe
       conflict: (command) => conflicts.inc({ command }),
       retry: (command) => retries.inc({ command }),
       rejected: (command, code) => rejections.inc({ command, code }),
-      folded: (command, mode, n) => folded.observe({ command, mode }, n),
-      snapshot: (projection, outcome) => snapshotOps.inc({ projection, outcome }),
+      // Once or twice per command each: children by key, as for the statement series.
+      folded: (command, mode, n) => foldedSeries(`${command}\u0000${mode}`).observe(n),
+      snapshot: (projection, outcome) => snapshotSeries(`${projection}\u0000${outcome}`).inc(),
     },
   };
 }
