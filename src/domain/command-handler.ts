@@ -57,10 +57,18 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random: () => nu
   return Math.max(0, base * (1 + policy.jitter * (2 * random() - 1)));
 }
 
-export const snapshotKeyOf = (view: EntityView<unknown>) => ({
-  projection: view.projection.name,
-  filterHash: filterHash({ items: [view.item] }),
-});
+/** Snapshot keys by view: entitiesOf reuses one view per entity, so its filter is hashed once. */
+const snapshotKeys = new WeakMap<EntityView<unknown>, { projection: string; filterHash: string }>();
+
+export const snapshotKeyOf = (view: EntityView<unknown>): { projection: string; filterHash: string } => {
+  let key = snapshotKeys.get(view);
+  if (key === undefined) {
+    key = Object.freeze({ projection: view.projection.name, filterHash: filterHash({ items: [view.item] }) });
+    // Only frozen views can be trusted not to change under their cached key.
+    if (Object.isFrozen(view) && Object.isFrozen(view.item)) snapshotKeys.set(view, key);
+  }
+  return key;
+};
 
 export interface LoadedDecision {
   state: DecisionState;

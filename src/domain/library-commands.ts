@@ -4,7 +4,7 @@
  */
 import { DomainRejection, type ErrorCode } from '../core/errors.ts';
 import type { Filter } from '../store/filter.ts';
-import type { NewEvent, StoredEvent } from '../store/event-store.ts';
+import type { FoldedEvent, NewEvent } from '../store/event-store.ts';
 import { bookProjection, evolveBook, initialBookState, type BookState } from './book-state.ts';
 import { EVENT, READER_BOOK_LIMIT, bookItem, event, readerItem } from './library-events.ts';
 import { inItem, type EntityView } from './projection.ts';
@@ -28,10 +28,45 @@ export const COMMAND_KINDS: readonly CommandKind[] = [
   'cancel-reader',
 ];
 
+export type CommandEntity = { role: 'book'; view: EntityView<BookState> } | { role: 'reader'; view: EntityView<ReaderState> };
+
+/**
+ * One frozen entity per book and reader ID, reused by every command on it: a command asks for its
+ * entities several times (boundary, read, fold, snapshot keys), and the snapshot key of a view is
+ * then computed once per entity, not per command (snapshotKeyOf). Bounded like the lock-key cache:
+ * arbitrary IDs must not grow it without end.
+ */
+const entityCache = new Map<string, CommandEntity>();
+const ENTITY_CACHE_MAX = 100_000;
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+function cachedEntity(role: 'book' | 'reader', id: string): CommandEntity {
+  const key = `${role}\u0000${id}`;
+  let entity = entityCache.get(key);
+  if (entity === undefined) {
+    entity =
+      role === 'book'
+        ? { role, view: { projection: bookProjection, item: deepFreeze(bookItem(id)) } }
+        : { role, view: { projection: readerProjection, item: deepFreeze(readerItem(id)) } };
+    Object.freeze(entity.view);
+    Object.freeze(entity);
+    if (entityCache.size >= ENTITY_CACHE_MAX) entityCache.clear();
+    entityCache.set(key, entity);
+  }
+  return entity;
+}
+
 /** The entities a command decides on, in the order of its boundary's items. */
-export function entitiesOf(cmd: LibraryCommand): Array<{ role: 'book'; view: EntityView<BookState> } | { role: 'reader'; view: EntityView<ReaderState> }> {
-  const book = (id: string) => ({ role: 'book' as const, view: { projection: bookProjection, item: bookItem(id) } });
-  const reader = (id: string) => ({ role: 'reader' as const, view: { projection: readerProjection, item: readerItem(id) } });
+export function entitiesOf(cmd: LibraryCommand): CommandEntity[] {
+  const book = (id: string) => cachedEntity('book', id) as Extract<CommandEntity, { role: 'book' }>;
+  const reader = (id: string) => cachedEntity('reader', id) as Extract<CommandEntity, { role: 'reader' }>;
   switch (cmd.kind) {
     case 'add-book-copy':
     case 'remove-book-copy':
@@ -66,7 +101,7 @@ export interface FoldStart {
  * entity only if it belongs to that entity and is newer than the entity's starting point: a lend
  * event belongs to both the book and the reader, whose snapshots may be at different points.
  */
-export function foldBoundary(cmd: LibraryCommand, events: readonly StoredEvent[], from: FoldStart = {}): DecisionState {
+export function foldBoundary(cmd: LibraryCommand, events: readonly FoldedEvent[], from: FoldStart = {}): DecisionState {
   let book = from.book?.state ?? initialBookState();
   let reader = from.reader?.state ?? initialReaderState();
   const bookFrom = from.book?.sequenceNumber ?? 0;

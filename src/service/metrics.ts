@@ -17,6 +17,22 @@ export interface ServiceMetrics {
   commandObserver: CommandObserver;
 }
 
+/**
+ * Children of a labelled metric by a string key, made on first use. Bounded: label values that are
+ * not a small fixed set (arbitrary statement names) fall back to a fresh child, never grow it.
+ */
+export function childCache<C>(make: (key: string) => C, max = 1000): (key: string) => C {
+  const children = new Map<string, C>();
+  return (key) => {
+    let child = children.get(key);
+    if (child === undefined) {
+      child = make(key);
+      if (children.size < max) children.set(key, child);
+    }
+    return child;
+  };
+}
+
 export function createMetrics(pools: () => Record<string, PoolStats>): ServiceMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'esbench_' });
@@ -96,20 +112,36 @@ export function createMetrics(pools: () => Record<string, PoolStats>): ServiceMe
     conflicts.labels({ command }).inc(0);
     retries.labels({ command }).inc(0);
   }
+  // The per-statement series are observed ~5 times per command: their children are looked up by
+  // one string instead of prom-client building and checking a label object on every call.
+  const roundtrip = childCache((key) => {
+    const [pool, statement] = key.split('\u0000') as [string, string];
+    return dbRoundtrip.labels({ pool, statement });
+  });
+  const acquired = childCache((pool) => acquireWait.labels({ pool }));
+  const foldedSeries = childCache((key) => {
+    const [command, mode] = key.split('\u0000') as [string, string];
+    return folded.labels({ command, mode });
+  });
+  const snapshotSeries = childCache((key) => {
+    const [projection, outcome] = key.split('\u0000') as [string, string];
+    return snapshotOps.labels({ projection, outcome });
+  });
   return {
     registry,
     httpDuration,
     replicaLag,
     poolObserver: {
-      acquired: (pool, ms) => acquireWait.observe({ pool }, ms / 1000),
-      statement: (pool, statement, ms) => dbRoundtrip.observe({ pool, statement }, ms / 1000),
+      acquired: (pool, ms) => acquired(pool).observe(ms / 1000),
+      statement: (pool, statement, ms) => roundtrip(`${pool}\u0000${statement}`).observe(ms / 1000),
     },
     commandObserver: {
       conflict: (command) => conflicts.inc({ command }),
       retry: (command) => retries.inc({ command }),
       rejected: (command, code) => rejections.inc({ command, code }),
-      folded: (command, mode, n) => folded.observe({ command, mode }, n),
-      snapshot: (projection, outcome) => snapshotOps.inc({ projection, outcome }),
+      // Once or twice per command each: children by key, as for the statement series.
+      folded: (command, mode, n) => foldedSeries(`${command}\u0000${mode}`).observe(n),
+      snapshot: (projection, outcome) => snapshotSeries(`${projection}\u0000${outcome}`).inc(),
     },
   };
 }

@@ -26,7 +26,7 @@
  * (measured there).
  */
 import { createHash } from 'node:crypto';
-import type { Filter, JsonObject, JsonValue } from './filter.ts';
+import type { Filter, FilterItem, JsonObject, JsonValue } from './filter.ts';
 
 export interface LockSet {
   /** bigint keys as decimal strings (pg binds them to bigint[] exactly). */
@@ -92,24 +92,54 @@ class LockBuilder {
   }
 
   build(): LockSet {
-    const keys = [...this.modes.keys()].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+    // Numeric order (signed 64-bit), each key converted once rather than in every comparison.
+    const keys = [...this.modes.keys()]
+      .map((k) => [BigInt(k), k] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, k]) => k);
     return { keys, exclusive: keys.map((k) => this.modes.get(k) ?? false) };
   }
 }
 
+/** One filter item's keys: its pair keys when its payload predicate has them, and its type keys. */
+interface ItemKeys {
+  pairs: string[] | undefined;
+  types: string[];
+}
+
+/**
+ * Keys of deep-frozen filter items (the library's entities reuse one frozen item per book and
+ * reader): computed once per item instead of per command. Items that can still change are not cached.
+ */
+const itemKeyCache = new WeakMap<FilterItem, ItemKeys>();
+
+function isDeepFrozen(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  return Object.isFrozen(v) && Object.values(v).every(isDeepFrozen);
+}
+
+function keysOfItem(item: FilterItem): ItemKeys {
+  const cached = itemKeyCache.get(item);
+  if (cached) return cached;
+  const p = item.payload;
+  let pairs: string[] | undefined;
+  if (p?.anyOf) {
+    const each = p.anyOf.map(predicateKey);
+    pairs = each.every((k) => k !== undefined) ? (each as string[]) : undefined;
+  } else if (p?.allOf) {
+    const one = p.allOf.map(predicateKey).find((k) => k !== undefined);
+    pairs = one === undefined ? undefined : [one];
+  }
+  const keys = { pairs, types: item.types.map(typeKey) };
+  if (isDeepFrozen(item)) itemKeyCache.set(item, keys);
+  return keys;
+}
+
 function addReadKeys(b: LockBuilder, filter: Filter): void {
   for (const item of filter.items) {
-    const p = item.payload;
-    let keys: string[] | undefined;
-    if (p?.anyOf) {
-      const each = p.anyOf.map(predicateKey);
-      keys = each.every((k) => k !== undefined) ? (each as string[]) : undefined;
-    } else if (p?.allOf) {
-      const one = p.allOf.map(predicateKey).find((k) => k !== undefined);
-      keys = one === undefined ? undefined : [one];
-    }
-    if (keys) for (const k of keys) b.add(k, false);
-    else for (const t of item.types) b.add(typeKey(t), true);
+    const { pairs, types } = keysOfItem(item);
+    if (pairs) for (const k of pairs) b.add(k, false);
+    else for (const k of types) b.add(k, true);
   }
 }
 
@@ -145,9 +175,12 @@ export function appendLocks(filter: Filter, events: readonly NewEvent[]): LockSe
  */
 export function heldLocks(filter: Filter): LockSet {
   const b = new LockBuilder();
-  const read = readLocks(filter);
-  read.keys.forEach((k) => b.add(k, true));
-  for (const item of filter.items) for (const t of item.types) b.add(typeKey(t), false);
+  for (const item of filter.items) {
+    const { pairs, types } = keysOfItem(item);
+    // The item's read keys (those of readLocks), exclusive; then its type keys, shared.
+    for (const k of pairs ?? types) b.add(k, true);
+    for (const k of types) b.add(k, false);
+  }
   return b.build();
 }
 
