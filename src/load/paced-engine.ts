@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import { EsbenchError } from '../core/errors.ts';
 import { createRng, randomSeed } from '../core/prng.ts';
-import { createArrivalSchedule, type ArrivalProcess } from './arrival-schedule.ts';
+import { createArrivalSchedule, takeShare, type ArrivalProcess, type ScheduleShare } from './arrival-schedule.ts';
 import { LatencyRecorder, type Phase, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
 import { assemblePacedResult, type PacedRunResult } from './paced-result.ts';
 import { RequestDispatcher } from './request-dispatcher.ts';
@@ -81,12 +81,18 @@ export interface PacedEngineOptions {
   /** Keep the per-second series in the result (default true). */
   keepSeconds?: boolean;
   /**
-   * Shifts every intended send by this much (ms). Worker k of N runs rate/N shifted by k/rate, so
-   * the N even schedules interleave into one even schedule at the full rate (paced-workers.ts).
+   * This generator's part of a schedule shared by `of` generators (`--workers`, or generators on
+   * several hosts): the full schedule runs at rate × of from `scheduleSeed`, and this one sends
+   * arrivals index, index + of, ... (arrival-schedule.ts takeShare). `rate` is this one's share.
    */
-  scheduleOffsetMs?: number;
+  share?: ScheduleShare & { scheduleSeed: number };
+  /**
+   * The wall-clock instant (epoch ms) the schedule starts at: generators given the same instant
+   * share one origin, one measured window and one second numbering (their clocks synchronised).
+   * Default: now. An instant in the past is started at once, its overdue arrivals sent late.
+   */
+  startAtEpochMs?: number;
 }
-
 
 export function defaultConcurrencyCap(rate: number, timeoutMs: number): number {
   return Math.min(4096, Math.ceil(rate * (timeoutMs / 1000) * 1.25) + 8);
@@ -107,12 +113,17 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
   const thresholds: DistortionThresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   const workload = options.workload;
 
-  const schedule = createArrivalSchedule({ rate, process: arrival, seed });
+  const share = options.share;
+  const schedule = share
+    ? takeShare(createArrivalSchedule({ rate: rate * share.of, process: arrival, seed: share.scheduleSeed }), share)
+    : createArrivalSchedule({ rate, process: arrival, seed });
   // A separate stream for the workload's draws, so the arrival times do not depend on the mix.
   const rng = createRng((seed ^ 0x5bd1e995) | 0);
 
-  const originMs = performance.now();
-  const originEpochMs = Date.now();
+  // The origin on this process's monotonic clock: now, or the instant the caller handed over.
+  const nowEpochMs = Date.now();
+  const originMs = performance.now() + (options.startAtEpochMs === undefined ? 0 : options.startAtEpochMs - nowEpochMs);
+  const originEpochMs = options.startAtEpochMs ?? nowEpochMs;
   const toEpoch = (perfMs: number): number => originEpochMs + (perfMs - originMs);
   const measureAt = originMs + warmupMs;
   const endAt = measureAt + options.durationMs;
@@ -134,8 +145,7 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
   let lastWindowSendPerf: number | null = null;
   let partial = false;
   let schedulingDone = false;
-  const offsetMs = Math.max(0, options.scheduleOffsetMs ?? 0);
-  let nextAt = originMs + offsetMs + schedule.next();
+  let nextAt = originMs + schedule.next();
   let tickTimer: NodeJS.Timeout | undefined;
   let resolveDrained: (() => void) | undefined;
   const drained = new Promise<void>((resolve) => (resolveDrained = resolve));
@@ -192,17 +202,23 @@ export async function runPaced(options: PacedEngineOptions): Promise<PacedRunRes
     tickTimer = undefined;
     if (schedulingDone) return;
     const now = performance.now();
-    if (!measuring && now >= measureAt) startMeasuring(now);
     for (;;) {
       if (nextAt >= endAt) {
-        if (now >= endAt) return endScheduling(now, false);
+        if (now >= endAt) {
+          // A window no arrival fell into (a rate below one per window) still opened and closed.
+          if (!measuring) startMeasuring(now);
+          return endScheduling(now, false);
+        }
         break;
       }
       if (nextAt > now) break;
       if (!measuring && nextAt >= measureAt) startMeasuring(now);
       dispatcher.dispatch(workload.next(rng), nextAt);
-      nextAt = originMs + offsetMs + schedule.next();
+      nextAt = originMs + schedule.next();
     }
+    // Opened only now: warm-up arrivals a late timer found overdue went out above, still in the
+    // warm-up. Opening the window first counted them in it (2 workers at 1,000/s counted 1,020).
+    if (!measuring && now >= measureAt) startMeasuring(now);
     const wakeAt = Math.min(nextAt, endAt, measuring ? Number.POSITIVE_INFINITY : measureAt);
     tickTimer = setTimeout(tick, Math.max(0, wakeAt - performance.now()));
   };
