@@ -128,4 +128,21 @@ describe('the paced engine’s dispatcher', () => {
     expect(w.outcomes).toEqual([{ kind: 'cancelled' }, { kind: 'timeout' }]);
     expect(recorder.finish().counters).toMatchObject({ sent: 1, timeouts: 1, cancelled: 1 });
   });
+
+  it('a timeout frees the slot for the queued request, whose own timeout is kept too (one deadline timer)', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const { d, recorder, w, sent, idle } = setup(1, 1, 40);
+    d.dispatch(req('hold'), 1000);
+    d.dispatch(req('hold'), 1000);
+    expect(timers()).toBe(before + 1);
+    await idle;
+    await d.close();
+    held.splice(0);
+    expect(sent).toHaveLength(2);
+    expect(w.outcomes).toEqual([{ kind: 'timeout' }, { kind: 'timeout' }]);
+    expect(recorder.finish().counters).toMatchObject({ sent: 2, timeouts: 2 });
+    // No deadline timer left behind (undici may keep its own, shared one).
+    expect(timers()).toBeLessThanOrEqual(before + 1);
+  });
 });
