@@ -20,7 +20,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
-import type { LatencyRecorder } from './latency-recorder.ts';
+import type { LatencyRecorder, Phase } from './latency-recorder.ts';
 import { serviceTiming } from './server-timing.ts';
 import { serviceError, type PlannedRequest, type Workload } from './workload.ts';
 
@@ -102,6 +102,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly owner: RequestDispatcher,
     readonly req: PlannedRequest,
     readonly intendedAt: number,
+    /** The recorder's phase when it was sent: its outcome counts in that phase's figures. */
+    readonly sentIn: Phase,
     timeoutMs: number,
   ) {
     this.deadline = performance.now() + timeoutMs;
@@ -246,7 +248,7 @@ export class RequestDispatcher {
       latencyMs: doneAt - x.intendedAt,
       timing: serviceTiming(serverTiming),
       errorCode: error?.code,
-    });
+    }, x.sentIn);
     this.workload.complete(x.req, { kind: 'response', status, error });
     this.ended();
   }
@@ -255,10 +257,10 @@ export class RequestDispatcher {
   failed(x: Exchange, error: unknown): void {
     const at = this.clock();
     if (x.timedOut) {
-      this.recorder.timeout(x.req.endpoint, at);
+      this.recorder.timeout(x.req.endpoint, at, x.sentIn);
       this.workload.complete(x.req, { kind: 'timeout' });
     } else {
-      this.recorder.transportError(x.req.endpoint, at, transportCode(error));
+      this.recorder.transportError(x.req.endpoint, at, transportCode(error), x.sentIn);
       this.workload.complete(x.req, { kind: 'transport-error' });
     }
     this.ended();
@@ -284,7 +286,7 @@ export class RequestDispatcher {
     const sentAt = this.clock();
     this.recorder.sent(req.endpoint, sentAt, sentAt - intendedAt);
     this.onSent?.(sentAt);
-    const x = new Exchange(this, req, intendedAt, this.timeoutMs);
+    const x = new Exchange(this, req, intendedAt, this.recorder.currentPhase, this.timeoutMs);
     this.deadlines.push(x);
     if (!this.deadlineTimer) this.armDeadline(x.deadline);
     this.pool.dispatch(

@@ -145,4 +145,27 @@ describe('the paced engine’s dispatcher', () => {
     // No deadline timer left behind (undici may keep its own, shared one).
     expect(timers()).toBeLessThanOrEqual(before + 1);
   });
+
+  // Regression: under a late generator a window counted more completed than sent requests — the
+  // warm-up requests answered after the window opened were counted in it.
+  it("counts an outcome in the phase its request was sent in, not the phase it arrived in", async () => {
+    const clock = { now: 1000 };
+    const recorder = new LatencyRecorder({ originMs: 1500, originEpochMs: 0, firstIndex: -1, phase: 'warmup' });
+    const w = workload();
+    let onIdle: () => void = () => undefined;
+    const idle = new Promise<void>((r) => (onIdle = r));
+    const d = new RequestDispatcher({ url, cap: 4, queueSize: 0, timeoutMs: 5000, recorder, workload: w, clock: () => clock.now, onIdle: () => onIdle() });
+    d.dispatch(req('hold'), 1000);
+    while (held.length === 0) await new Promise((r) => setTimeout(r, 5));
+    recorder.setPhase('measure');
+    clock.now = 1600;
+    held.shift()!();
+    await idle;
+    await d.close();
+    const r = recorder.finish();
+    expect(r.counters).toMatchObject({ sent: 0, completed: 0 });
+    expect(r.latency.count).toBe(0);
+    // The per-second series still shows the response, in the second it arrived in.
+    expect(r.seconds.find((s) => s.index === 0)?.latency.count).toBe(1);
+  });
 });
