@@ -14,7 +14,7 @@ import { applySchema } from '../src/store/schema.ts';
 import { appendRace } from './append-race.ts';
 import { decisionCost } from './decision-cost.ts';
 import { driverReference } from './driver-reference.ts';
-import { generatorWorkers } from './generator-workers.ts';
+import { generatorCost, generatorWorkers } from './generator-workers.ts';
 import { appendLatency, appendThroughput, generatorAccuracy, serverOverhead } from './load-benches.ts';
 import type { BenchContext, BenchResult } from './bench-context.ts';
 
@@ -27,6 +27,7 @@ const BENCHES: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   'append-latency': appendLatency,
   'generator-workers': generatorWorkers,
   'driver-reference': driverReference,
+  'generator-cost': generatorCost,
 };
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, results: { type: 'string', default: 'results' } } });

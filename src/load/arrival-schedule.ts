@@ -41,3 +41,32 @@ export function createArrivalSchedule(options: ArrivalScheduleOptions): ArrivalS
     },
   };
 }
+
+/** A generator's part of a schedule shared by several: arrivals `index`, `index + of`, `index + 2·of`, ... */
+export interface ScheduleShare {
+  /** This generator's place, 0 ≤ index < of. */
+  index: number;
+  /** How many generators share the schedule. */
+  of: number;
+}
+
+/**
+ * Every `of`-th arrival of `full`, starting at the `index`-th. The shares of 0..of−1 are disjoint
+ * and together are exactly `full`: N generators on one schedule send what one would, neither
+ * more nor less, however their timers drift (a per-worker schedule at rate/N with its own origin
+ * would not line up with the others' windows).
+ */
+export function takeShare(full: ArrivalSchedule, share: ScheduleShare): ArrivalSchedule {
+  const { index, of } = share;
+  if (!Number.isInteger(of) || of < 1 || !Number.isInteger(index) || index < 0 || index >= of) {
+    throw new RangeError(`a schedule share must be 0 <= index < of (got ${index} of ${of})`);
+  }
+  let skip = index;
+  return {
+    next: () => {
+      for (; skip > 0; skip -= 1) full.next();
+      skip = of - 1;
+      return full.next();
+    },
+  };
+}

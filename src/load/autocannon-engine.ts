@@ -52,6 +52,7 @@ import { EsbenchError } from '../core/errors.ts';
 import type { EncodedHistogram } from './histogram.ts';
 import { LatencyRecorder, type EndpointRecord, type ProbeSample, type RequestCounters, type SecondRecord } from './latency-recorder.ts';
 import { createRng, randomSeed } from '../core/prng.ts';
+import { SecondTicker } from './second-ticker.ts';
 import { serviceTiming, type ServiceTiming } from './server-timing.ts';
 import { serviceError, type PlannedRequest, type ServiceErrorBody, type Workload, type WorkloadStats } from './workload.ts';
 
@@ -209,13 +210,7 @@ export async function runAutocannon(options: AutocannonEngineOptions): Promise<A
   };
 
   let partial = false;
-  let rollTimer: NodeJS.Timeout | undefined;
-  const roll = (): void => {
-    const closed = recorder.roll(performance.now());
-    for (const s of closed) options.onProgress?.(s);
-    const now = performance.now();
-    rollTimer = setTimeout(roll, Math.max(0, originMs + (Math.floor((now - originMs) / 1000) + 1) * 1000 + 1 - now));
-  };
+  const ticker = new SecondTicker({ originMs, onTick: (now) => recorder.roll(now).forEach((s) => options.onProgress?.(s)) });
 
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(instanceOptions, (err: unknown, res: autocannon.Result) => {
@@ -239,9 +234,9 @@ export async function runAutocannon(options: AutocannonEngineOptions): Promise<A
       recorder.completed(ctx.planned.endpoint, at, { status: statusCode, latencyMs: responseTime, timing: ctx.timing, errorCode: ctx.error?.code });
       workload.complete(ctx.planned, { kind: 'response', status: statusCode, error: ctx.error });
     });
-    roll();
+    ticker.start();
   });
-  if (rollTimer) clearTimeout(rollTimer);
+  ticker.stop();
   // Requests cut off when autocannon stopped its clients: the model cannot know their outcome.
   let inFlightAtStop = 0;
   for (const ctx of contexts) {

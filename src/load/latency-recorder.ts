@@ -299,23 +299,28 @@ export class LatencyRecorder {
     this.bump(endpoint, atMs, 'cancelled');
   }
 
-  timeout(endpoint: string, atMs: number): void {
-    this.bump(endpoint, atMs, 'timeouts');
+  /**
+   * The outcome of a request belongs to the window of its SEND: pass the phase it was sent in
+   * (default: the current one). A warm-up request answered after the window opened is not one of
+   * the window's (with a late generator, those made "completed" exceed "sent").
+   */
+  timeout(endpoint: string, atMs: number, sentIn?: Phase): void {
+    this.bump(endpoint, atMs, 'timeouts', sentIn);
   }
 
-  transportError(endpoint: string, atMs: number, code: string): void {
-    const s = this.bump(endpoint, atMs, 'transportErrors');
+  transportError(endpoint: string, atMs: number, code: string, sentIn?: Phase): void {
+    const s = this.bump(endpoint, atMs, 'transportErrors', sentIn);
     const c = this.countersOf(s, endpoint);
     c.errors += 1;
     c.errorCodes[code] = (c.errorCodes[code] ?? 0) + 1;
-    if (this.phase === 'measure') {
+    if ((sentIn ?? this.phase) === 'measure') {
       const w = this.endpointWindow(endpoint).counters;
       w.errors += 1;
       w.errorCodes[code] = (w.errorCodes[code] ?? 0) + 1;
     }
   }
 
-  completed(endpoint: string, atMs: number, sample: CompletionSample): void {
+  completed(endpoint: string, atMs: number, sample: CompletionSample, sentIn?: Phase): void {
     const s = this.secondAt(atMs);
     countCompletion(this.countersOf(s, endpoint), sample);
     this.latencyOf(s, endpoint).record(sample.latencyMs);
@@ -324,7 +329,7 @@ export class LatencyRecorder {
       s.serverTotal.record(sample.timing.totalMs);
       s.serverPool.record(sample.timing.poolMs);
     }
-    if (this.phase !== 'measure') return;
+    if ((sentIn ?? this.phase) !== 'measure') return;
     const w = this.endpointWindow(endpoint);
     countCompletion(w.counters, sample);
     w.latency.record(sample.latencyMs);
@@ -404,10 +409,10 @@ export class LatencyRecorder {
     return Math.max(this.firstIndex, Math.floor((atMs - this.originMs) / 1000));
   }
 
-  private bump(endpoint: string, atMs: number, event: CounterEvent): OpenSecond {
+  private bump(endpoint: string, atMs: number, event: CounterEvent, sentIn?: Phase): OpenSecond {
     const s = this.secondAt(atMs);
     this.countersOf(s, endpoint)[event] += 1;
-    if (this.phase === 'measure') this.endpointWindow(endpoint).counters[event] += 1;
+    if ((sentIn ?? this.phase) === 'measure') this.endpointWindow(endpoint).counters[event] += 1;
     return s;
   }
 

@@ -21,8 +21,6 @@ process.on('message', (m: ParentMessage) => {
   void (async () => {
     try {
       const workload = createWorkload(task.spec, task.snapshot ? { snapshot: task.snapshot } : {});
-      // Start with the other workers: same instant, so the seconds line up.
-      await new Promise((r) => setTimeout(r, Math.max(0, task.startAtEpochMs - Date.now())));
       const result = await runPaced({
         url: task.url,
         workload,
@@ -37,7 +35,9 @@ process.on('message', (m: ParentMessage) => {
         ...(task.headers ? { headers: task.headers } : {}),
         ...(task.thresholds ? { thresholds: task.thresholds } : {}),
         ...(task.keepSeconds !== undefined ? { keepSeconds: task.keepSeconds } : {}),
-        scheduleOffsetMs: task.scheduleOffsetMs,
+        // One origin and one schedule for all workers: the engine waits for the instant itself.
+        share: task.share,
+        startAtEpochMs: task.startAtEpochMs,
         signal: abort.signal,
         onProgress: (record, live) => send({ type: 'second', record, live }),
         onPhase: (phase, at) => send({ type: 'phase', phase, at }),

@@ -2,10 +2,12 @@
  * `--workers N`: the paced engine in N child processes, each sending its share of the schedule,
  * their results merged into one (run-merge.ts: HDR histograms merged losslessly).
  *
- * Each worker runs rate/N. Even arrivals: worker k's schedule is shifted by k/rate, so together the
- * workers send one even schedule at the full rate. Poisson: each worker draws its own gaps from
- * seed + k; independent Poisson processes at rate/N add up to one at the rate. The workers start at
- * one wall-clock instant chosen by the parent, so their seconds line up.
+ * One schedule, shared: every worker builds the same full schedule (even, or Poisson from the run's
+ * seed) from the same origin, an absolute wall-clock instant chosen by the parent, and worker k of N
+ * sends arrivals k, k + N, k + 2N, ... So the workers together send exactly what one generator
+ * would, in one measured window with one second numbering, whatever each one's start-up took
+ * (a worker that wakes late sends its overdue arrivals late: schedule lag, not extra requests).
+ * Each worker draws its workload from its own seed (seed + k·7919).
  *
  * The workload is rebuilt in every worker from its spec (and the library snapshot): each worker
  * models the library on its own, so with several workers two of them can pick the same copy at
@@ -38,8 +40,9 @@ export interface WorkerTask {
   headers?: Readonly<Record<string, string>> | undefined;
   thresholds?: PacedEngineOptions['thresholds'];
   keepSeconds?: boolean | undefined;
-  scheduleOffsetMs: number;
-  /** Wall-clock instant (epoch ms) at which the worker starts its schedule. */
+  /** This worker's part of the one schedule (its `rate` is the full rate / of). */
+  share: NonNullable<PacedEngineOptions['share']>;
+  /** Wall-clock instant (epoch ms) at which the schedule starts, the same for every worker. */
   startAtEpochMs: number;
 }
 
@@ -52,7 +55,7 @@ export type WorkerMessage =
 
 export type ParentMessage = { type: 'run'; task: WorkerTask } | { type: 'abort' };
 
-export interface PacedWorkersOptions extends Omit<PacedEngineOptions, 'workload' | 'scheduleOffsetMs'> {
+export interface PacedWorkersOptions extends Omit<PacedEngineOptions, 'workload' | 'share' | 'startAtEpochMs'> {
   workers: number;
   spec: WorkloadSpec;
   snapshot?: LibrarySnapshot | undefined;
@@ -92,7 +95,8 @@ export async function runPacedWorkers(options: PacedWorkersOptions): Promise<Pac
       ),
     );
     options.onWorkers?.(children.map((c) => c.pid).filter((p): p is number => p !== undefined));
-    const startAtEpochMs = Date.now() + 200;
+    // Far enough ahead that every worker has its task before the instant, even on a busy machine.
+    const startAtEpochMs = Date.now() + 500;
     const done = children.map(
       (c, k) =>
         new Promise<void>((resolve) => {
@@ -144,7 +148,7 @@ export async function runPacedWorkers(options: PacedWorkersOptions): Promise<Pac
         headers: options.headers,
         thresholds: options.thresholds,
         keepSeconds: options.keepSeconds,
-        scheduleOffsetMs: (options.arrival ?? 'even') === 'even' ? (k * 1000) / options.rate : 0,
+        share: { index: k, of: n, scheduleSeed: seed },
         startAtEpochMs,
       };
       c.send({ type: 'run', task } satisfies ParentMessage);

@@ -6,9 +6,9 @@
  * merging histograms is exact to their precision (3 significant digits); counts, sums and sums of
  * squares add, so means and standard deviations stay exact. Seconds are merged by their index
  * (seconds since the start of the measured window), which lines up when the generators started
- * their windows at the same wall-clock time (paced-workers.ts starts them at one epoch; on several
- * hosts, synchronise the clocks, e.g. NTP/chrony, and start them with the same `--start-at`, or
- * accept that seconds are offset by the start skew).
+ * their windows at the same wall-clock time: paced-workers.ts hands every worker one absolute start
+ * instant and its share of one schedule (runPaced's `startAtEpochMs` and `share`); generators on
+ * several hosts do the same with synchronised clocks (NTP/chrony), see the README.
  *
  * Figures that are not additive are labelled: the concurrency maximum is the sum of each
  * generator's maximum (an upper bound: they need not coincide), the CPU is the sum of the
@@ -159,6 +159,24 @@ const sumOrNull = (xs: ReadonlyArray<number | null>): number | null => (xs.some(
 const minOrNull = (xs: ReadonlyArray<number | null>): number | null => (xs.some((x) => x === null) ? null : ss.min(xs as number[]));
 const maxOrNull = (xs: ReadonlyArray<number | null>): number | null => (xs.some((x) => x === null) ? null : ss.max(xs as number[]));
 
+/**
+ * A rate over the merged window: each generator's count (its rate × its own window) over the
+ * window from the first generator's start to the last one's end. Generators that shared one start
+ * instant (paced-workers.ts, or `startAtEpochMs` on several hosts) have the same start; their ends
+ * differ only by how late each sent its last request.
+ */
+function mergedRate(parts: readonly PacedRunResult[], rate: (p: PacedRunResult) => number | null): number | null {
+  let count = 0;
+  for (const p of parts) {
+    const r = rate(p);
+    if (r === null || p.measureStartedAt === null || p.measureEndedAt === null) return null;
+    count += (r * (p.measureEndedAt - p.measureStartedAt)) / 1000;
+  }
+  const start = ss.min(parts.map((p) => p.measureStartedAt!));
+  const end = ss.max(parts.map((p) => p.measureEndedAt!));
+  return end > start ? count / ((end - start) / 1000) : null;
+}
+
 /** One result from the results of generators that shared the load (each with its share of the rate). */
 export function mergePacedResults(parts: readonly PacedRunResult[]): PacedRunResult {
   if (parts.length === 0) throw new RangeError('nothing to merge');
@@ -189,9 +207,9 @@ export function mergePacedResults(parts: readonly PacedRunResult[]): PacedRunRes
     measureEndedAt: maxOrNull(parts.map((p) => p.measureEndedAt)),
     finishedAt: ss.max(parts.map((p) => p.finishedAt)),
     targetRate: ss.sum(parts.map((p) => p.targetRate)),
-    // Each generator's rate over its own window (the windows coincide to the start skew).
-    achievedRate: sumOrNull(parts.map((p) => p.achievedRate)),
-    completedRate: sumOrNull(parts.map((p) => p.completedRate)),
+    // Over the one merged window: from the first start to the last end.
+    achievedRate: mergedRate(parts, (p) => p.achievedRate),
+    completedRate: mergedRate(parts, (p) => p.completedRate),
     sentPerSecond:
       full.length > 0 ? { mean: ss.mean(full), stddev: ss.standardDeviation(full), min: ss.min(full), max: ss.max(full), seconds: full.length } : null,
     concurrency: {

@@ -49,6 +49,37 @@ describe('paced engine in worker processes', () => {
     expect(phases).toEqual(['measure', 'drain']);
   });
 
+  // Regression: 2 workers at 1,000 req/s counted 1,020 requests. Each worker started its own
+  // schedule when its timer woke, and a late first tick opened the window before sending the
+  // warm-up arrivals it found overdue. Now every worker sends its share (arrivals k, k+N, ...) of
+  // one schedule from one absolute instant, so the count is exact however late the workers are.
+  it('two workers at 1,000 req/s offer exactly rate × duration in the merged window', { timeout: 30_000 }, async () => {
+    const rate = 1000;
+    const durationMs = 1000;
+    const r = await runPacedWorkers({ workers: 2, url: server.url, spec: WORKLOAD_PRESETS['raw-query'], rate, durationMs, warmupMs: 500, seed: 9 });
+    const offered = r.counters.sent + r.counters.dropped + r.counters.cancelled;
+    expect(offered, JSON.stringify(r.counters)).toBeGreaterThanOrEqual((rate * durationMs) / 1000 - 2);
+    expect(offered, JSON.stringify(r.counters)).toBeLessThanOrEqual((rate * durationMs) / 1000 + 2);
+    // One window for all: the merged window starts when each worker's did.
+    expect(r.measureStartedAt).not.toBeNull();
+    expect(r.measureEndedAt! - r.measureStartedAt!).toBeGreaterThanOrEqual(durationMs);
+  });
+
+  it('generators given one start instant and their shares of one schedule share one window and send it exactly', async () => {
+    const spec = WORKLOAD_PRESETS['raw-query'];
+    const startAtEpochMs = Date.now() + 100;
+    const run = (index: number) =>
+      runPaced({ url: server.url, workload: createWorkload(spec), rate: 150, durationMs: 1000, warmupMs: 200, seed: 3 + index, share: { index, of: 2, scheduleSeed: 3 }, startAtEpochMs });
+    const [a, b] = await Promise.all([run(0), run(1)]);
+    expect(a!.startedAt).toBe(startAtEpochMs);
+    expect(a!.measureStartedAt).toBe(startAtEpochMs + 200);
+    expect(b!.measureStartedAt).toBe(a!.measureStartedAt);
+    const m = mergePacedResults([a!, b!]);
+    expect(m.counters.sent + m.counters.dropped).toBe(300);
+    expect(a!.counters.sent + a!.counters.dropped).toBe(150);
+    expect(m.targetRate).toBe(300);
+  });
+
   it('merges histograms losslessly: the merge of two runs equals one histogram of all their values', async () => {
     const spec = WORKLOAD_PRESETS['raw-query'];
     const a = await runPaced({ url: server.url, workload: createWorkload(spec), rate: 100, durationMs: 600, seed: 1 });
