@@ -20,8 +20,20 @@ export interface NodeSummary {
   cacheHitRatio: number | null;
   walBytes: number | null;
   walBytesPerSecond: number | null;
+  /**
+   * Replication lag as esbench defines it (src/cluster/replication-lag.ts): the primary's samples
+   * of its standbys, all standbys in one series. Null on a replica (runs saved before this held the
+   * replica's replay delay there).
+   */
   replicationLagMs: SeriesStats | null;
   replicationLagBytes: SeriesStats | null;
+  /**
+   * A replica's own view, on its clock, kept apart from the lag above: now − last replayed commit
+   * while behind (see ReplicationOnReplica), and received − replayed bytes. Null on a primary;
+   * absent in runs saved before it was added.
+   */
+  replicaReplayDelayMs?: SeriesStats | null;
+  replicaReceiveReplayBytes?: SeriesStats | null;
   /** Per application name: mean / max number of connections, and of active ones. */
   connections: Record<string, { mean: number; max: number; activeMean: number; activeMax: number }>;
   /** Wait events of active backends: samples × backends seen waiting on each. */
@@ -56,8 +68,11 @@ export function summarize(samples: readonly Sample[], events: readonly TimelineE
     const seconds = (last.serverAt - first.serverAt) / 1000;
     walBytesPerSecond = seconds > 0 ? walBytes / seconds : null;
   }
+  // Two clocks, two series: the primary's replay_lag (the lag) and the replica's replay delay.
   const lagMs: number[] = [];
   const lagBytes: number[] = [];
+  const replicaDelayMs: number[] = [];
+  const replicaBytes: number[] = [];
   const perApp = new Map<string, { total: number[]; active: number[] }>();
   const waitEvents: Record<string, number> = {};
   const ginMax: Record<string, number> = {};
@@ -69,8 +84,8 @@ export function summarize(samples: readonly Sample[], events: readonly TimelineE
         if (r.lagBytes !== null) lagBytes.push(r.lagBytes);
       }
     } else {
-      if (s.replication.replica.replayLagMs !== null) lagMs.push(s.replication.replica.replayLagMs);
-      if (s.replication.replica.receiveReplayBytes !== null) lagBytes.push(s.replication.replica.receiveReplayBytes);
+      if (s.replication.replica.replayLagMs !== null) replicaDelayMs.push(s.replication.replica.replayLagMs);
+      if (s.replication.replica.receiveReplayBytes !== null) replicaBytes.push(s.replication.replica.receiveReplayBytes);
     }
     const counts = new Map<string, { total: number; active: number }>();
     for (const b of s.backends) {
@@ -117,6 +132,8 @@ export function summarize(samples: readonly Sample[], events: readonly TimelineE
     walBytesPerSecond,
     replicationLagMs: stats(lagMs),
     replicationLagBytes: stats(lagBytes),
+    replicaReplayDelayMs: stats(replicaDelayMs),
+    replicaReceiveReplayBytes: stats(replicaBytes),
     connections,
     waitEvents,
     ginPendingPagesMax: ginMax,

@@ -12,13 +12,15 @@
  *   The counters alone cannot date a checkpoint and on 17 num_timed also counts skipped ones, so
  *   the completed checkpoint is detected from pg_control_checkpoint().checkpoint_time (written only
  *   when a checkpoint or restartpoint completes; second resolution).
- * - primary vs replica: WAL position (current vs replay LSN) and replication lag. On the primary,
- *   pg_stat_replication's replay_lag (0 once the standby has replayed everything) and the byte
- *   distance to its replay LSN. On the replica, received − replayed bytes, and now − the last
- *   replayed commit's timestamp unless everything received is replayed (then 0, not the idle
- *   time). The replica-side time overstates the lag while WAL without commits is replayed (a long
- *   VACUUM): prefer the primary's figure for time, the bytes for "is it behind".
+ * - primary vs replica: WAL position (current vs replay LSN) and replication. On the primary,
+ *   replication lag as esbench defines it (src/cluster/replication-lag.ts: the WAL sender's
+ *   replay_lag, 0 when NULL, and the bytes between the current and the replayed LSN). On the
+ *   replica, a different figure on the replica's clock, kept apart from the lag (see
+ *   ReplicationOnReplica): received − replayed bytes, and now − the last replayed commit's
+ *   timestamp unless everything received is replayed (then 0, not the idle time). That time
+ *   overstates the delay while WAL without commits is replayed (a long VACUUM).
  */
+import { replayLagBytesSql, replayLagMsSql } from '../cluster/replication-lag.ts';
 import type { Sample } from './sample.ts';
 import { observerSql } from './observer-client.ts';
 
@@ -101,11 +103,12 @@ export function buildSampleSql(options: SampleSqlOptions): string {
       SELECT CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
                   ELSE ${ms('clock_timestamp() - pg_last_xact_replay_timestamp()')} END AS "replayLagMs",
              pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) AS "receiveReplayBytes") x`
-    : `SELECT json_build_object('primary', coalesce(json_agg(r), '[]'::json)) FROM (
+    : // esbench's one definition of replication lag (replication-lag.ts), on pg_stat_replication's
+      // underlying functions rather than the view (see above).
+      `SELECT json_build_object('primary', coalesce(json_agg(r), '[]'::json)) FROM (
       SELECT coalesce(a.application_name, '') AS application, w.state,
-             CASE WHEN w.replay_lsn IS NOT NULL AND w.replay_lsn >= pg_current_wal_lsn() THEN 0
-                  ELSE ${ms('w.replay_lag')} END AS "replayLagMs",
-             pg_wal_lsn_diff(pg_current_wal_lsn(), w.replay_lsn) AS "lagBytes"
+             ${replayLagMsSql('w')} AS "replayLagMs",
+             ${replayLagBytesSql('w')} AS "lagBytes"
         FROM pg_stat_get_wal_senders() w
         CROSS JOIN LATERAL pg_stat_get_activity(w.pid) a) r`;
   const database = `SELECT row_to_json(x) FROM (
