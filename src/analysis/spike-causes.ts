@@ -19,7 +19,7 @@
  */
 import type { SecondRecord } from '../load/latency-recorder.ts';
 import type { CpuWindow } from '../observe/cpu-meter.ts';
-import type { Sample } from '../observe/sampler.ts';
+import type { Sample } from '../observe/sample.ts';
 import { ginCauses, type GinSeries, type LatencySecond } from './gin-pending.ts';
 import type { GinFlush, SpikeCause, SpikeCauseKind } from './spike-types.ts';
 import { overlaps, type NodeTimeline } from './spike-timeline.ts';

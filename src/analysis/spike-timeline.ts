@@ -6,7 +6,8 @@
  */
 import { median } from 'simple-statistics';
 import type { MaintenanceEvent, TimelineEvent } from '../observe/events.ts';
-import type { Sample, SamplerResult } from '../observe/sampler.ts';
+import type { Sample } from '../observe/sample.ts';
+import type { SamplerResult } from '../observe/sampler.ts';
 import type { SpikeCauseKind } from './spike-types.ts';
 
 export interface MaintenanceRun {

@@ -3,18 +3,34 @@
  * it. replay_lag is the time from WAL being flushed on the primary to the standby reporting it
  * replayed (the primary's clock only, so no clock skew; NULL once the standby has caught up and
  * nothing is written, which is 0 lag), plus the WAL bytes not yet replayed. Used by
- * `cluster status`, the service's /health and its esbench_replica_lag_seconds gauge; esbench
- * health's sql/health/09_replication.sql computes the same columns (a test keeps them equal) and
- * the observer's sampler should import this (src/observe/sampler.ts, another branch's file).
+ * `cluster status`, the service's /health and its esbench_replica_lag_seconds gauge, and the
+ * observer's samples of the primary (src/observe/sample-sql.ts builds its columns from the two
+ * expressions below); esbench health's sql/health/09_replication.sql computes the same columns
+ * for psql users (a test keeps them equal).
  *
  * Not now() - pg_last_xact_replay_timestamp() on the replica: that grows while the primary is idle.
+ * The observer samples that too on the replica, but as a different, labelled figure (the
+ * replica's replay delay, see ReplicationOnReplica in src/observe/sample.ts), never as this one.
  */
 import type pg from 'pg';
 
+/**
+ * The replay lag of a standby, ms, from a row of pg_stat_replication or pg_stat_get_wal_senders()
+ * (same column names; `alias` qualifies them): replay_lag, 0 when NULL.
+ */
+export function replayLagMsSql(alias?: string): string {
+  return `coalesce(extract(epoch FROM ${alias === undefined ? '' : `${alias}.`}replay_lag) * 1000, 0)::float8`;
+}
+
+/** The WAL bytes a standby has not replayed yet (NULL before it reported any), from the same row. */
+export function replayLagBytesSql(alias?: string): string {
+  return `pg_wal_lsn_diff(pg_current_wal_lsn(), ${alias === undefined ? '' : `${alias}.`}replay_lsn)::bigint`;
+}
+
 /** Per standby, newest connection first. */
 export const REPLICATION_LAG_SQL = `SELECT application_name::text AS application_name, state::text AS state,
-       coalesce(extract(epoch FROM replay_lag) * 1000, 0)::float8 AS replay_lag_ms,
-       pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS replay_lag_bytes
+       ${replayLagMsSql()} AS replay_lag_ms,
+       ${replayLagBytesSql()} AS replay_lag_bytes
   FROM pg_stat_replication
  ORDER BY backend_start DESC`;
 

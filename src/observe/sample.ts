@@ -44,15 +44,28 @@ export interface GinPending {
   pendingTuples: number;
 }
 
+/** Per standby: replication lag as esbench defines it (src/cluster/replication-lag.ts), the primary's clock. */
 export interface ReplicationOnPrimary {
   application: string;
   state: string;
+  /** pg_stat_replication.replay_lag, ms; 0 when NULL (caught up and idle). */
   replayLagMs: number | null;
+  /** WAL bytes not replayed by the standby yet (current LSN − its replay LSN). */
   lagBytes: number | null;
 }
 
+/**
+ * The replica's own view, on the replica's clock: NOT replication lag as esbench defines it (that
+ * is ReplicationOnPrimary's), and not merged with it (see node-summary.ts).
+ */
 export interface ReplicationOnReplica {
+  /**
+   * Replay delay, ms: now − the last replayed commit's timestamp while received WAL is not all
+   * replayed, else 0. Overstates while WAL without commits replays (a long VACUUM); the field keeps
+   * its name for saved runs.
+   */
   replayLagMs: number | null;
+  /** Received − replayed WAL bytes on the replica. */
   receiveReplayBytes: number | null;
 }
 

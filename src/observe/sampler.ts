@@ -3,28 +3,18 @@
  * (which pool), wait events, vacuum / analyze workers and their tables, checkpoints, GIN pending
  * lists, WAL position, replication lag, cache hits, dead tuples. PostgreSQL 15 to 18.
  *
- * One round trip per sample: a single statement returns everything as JSON, so the sampler's load
- * on the node is one short query per interval. Its connection is `esbench_observer` and its SQL is
- * tagged, so neither backend counts nor statement statistics include it; what each sample cost
- * (round trip, ms) is reported.
- *
- * Version differences handled (chosen once, from server_version_num):
- * - checkpoint counters: pg_stat_checkpointer (17+; num_done from 18) vs pg_stat_bgwriter (< 17).
- *   The counters alone cannot date a checkpoint and on 17 num_timed also counts skipped ones, so
- *   the completed checkpoint is detected from pg_control_checkpoint().checkpoint_time (written only
- *   when a checkpoint or restartpoint completes; second resolution).
- * - primary vs replica: WAL position (current vs replay LSN) and replication lag. On the primary,
- *   pg_stat_replication's replay_lag (0 once the standby has replayed everything) and the byte
- *   distance to its replay LSN. On the replica, received − replayed bytes, and now − the last
- *   replayed commit's timestamp unless everything received is replayed (then 0, not the idle
- *   time). The replica-side time overstates the lag while WAL without commits is replayed (a long
- *   VACUUM): prefer the primary's figure for time, the bytes for "is it behind".
+ * The loop only: the statement of a sample is sample-sql.ts, the run's summary node-summary.ts,
+ * the events events.ts. One round trip per sample on a fixed tick grid (a slow sample skips ticks);
+ * its connection is `esbench_observer` and its SQL is tagged, so neither backend counts nor
+ * statement statistics include it; what each sample cost (round trip, ms) is reported.
  */
 import { APPLICATION_NAMES } from '../core/application-names.ts';
 import type pg from 'pg';
 import * as ss from 'simple-statistics';
 import { deriveEvents, type TimelineEvent } from './events.ts';
+import { summarize, type NodeSummary } from './node-summary.ts';
 import type { Sample } from './sample.ts';
+import { buildSampleSql, TARGETS_SQL, toSample, type RawSample, type SampleSqlOptions } from './sample-sql.ts';
 import { OBSERVER_APPLICATION_NAME, observerSql, connectObserver, nodeInfo } from './observer-client.ts';
 
 /**
@@ -34,44 +24,6 @@ import { OBSERVER_APPLICATION_NAME, observerSql, connectObserver, nodeInfo } fro
  */
 export const DEFAULT_SAMPLE_INTERVAL_MS = 500;
 export const POOL_APPLICATION_NAMES = [APPLICATION_NAMES.primaryPool, APPLICATION_NAMES.replicaPool] as const;
-
-// The sample's shape lives in sample.ts (events.ts reads it too; importing it from here made a cycle).
-export type {
-  BackendGroup,
-  CheckpointCounters,
-  DatabaseCounters,
-  GinPending,
-  MaintenanceActivity,
-  ReplicationOnPrimary,
-  ReplicationOnReplica,
-  Sample,
-  TableStats,
-} from './sample.ts';
-
-export interface SeriesStats {
-  mean: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-export interface NodeSummary {
-  samples: number;
-  /** Shared-buffer hit ratio over the sampled window, from pg_stat_database deltas. */
-  cacheHitRatio: number | null;
-  walBytes: number | null;
-  walBytesPerSecond: number | null;
-  replicationLagMs: SeriesStats | null;
-  replicationLagBytes: SeriesStats | null;
-  /** Per application name: mean / max number of connections, and of active ones. */
-  connections: Record<string, { mean: number; max: number; activeMean: number; activeMax: number }>;
-  /** Wait events of active backends: samples × backends seen waiting on each. */
-  waitEvents: Record<string, number>;
-  ginPendingPagesMax: Record<string, number>;
-  deadTuples: Record<string, { start: number; end: number; max: number }>;
-  autovacuumRuns: number;
-  checkpoints: number;
-}
 
 export interface SamplerResult {
   node: string;
@@ -125,126 +77,6 @@ export interface Sampler {
   stop(): Promise<SamplerResult>;
 }
 
-const json = (sql: string, fallback: string): string => `coalesce((${sql}), '${fallback}'::json)`;
-
-/** The one statement of a sample, for this node's version and role. */
-export interface SampleSqlOptions {
-  serverVersionNum: number;
-  inRecovery: boolean;
-  /** Quoted schema of pgstattuple, or null to leave GIN pending lists out. */
-  pgstattupleSchema: string | null;
-  /** pg_control_checkpoint() may be called (superuser, or EXECUTE granted). */
-  controlFile: boolean;
-  /**
-   * With the slow-moving parts (default): checkpoint, GIN pending lists, database and table
-   * counters ($2 = table OIDs, $3 = GIN index OIDs). Without: a smaller statement ($1 only).
-   */
-  detail?: boolean;
-}
-
-export function buildSampleSql(options: SampleSqlOptions): string {
-  const { serverVersionNum, inRecovery, pgstattupleSchema } = options;
-  // Two prepared statements rather than one with CASE: the executor sets up every subplan of a
-  // statement whether it runs or not, and the light one runs three times in four.
-  const detail = options.detail ?? true;
-  const ms = (expr: string): string => `extract(epoch FROM ${expr}) * 1000`;
-  // The statistics functions directly, not the pg_stat_* views: the views join catalogs (and, for
-  // tables, every index with a GROUP BY) to produce columns the sample does not read. Measured on
-  // PG 17, 200 samples on a 20K-event database: 2.23 → 0.6 ms per sample (see README).
-  const activity = `pg_stat_get_activity(NULL::integer)`;
-  const backends = `SELECT json_agg(b) FROM (
-      SELECT coalesce(a.application_name, '') AS application, coalesce(a.state, '') AS state, coalesce(a.backend_type, '') AS "backendType",
-             CASE WHEN a.state = 'active' THEN a.wait_event_type END AS "waitEventType",
-             CASE WHEN a.state = 'active' THEN a.wait_event END AS "waitEvent", count(*)::int AS count
-        FROM ${activity} a
-       WHERE a.datid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND a.pid <> pg_backend_pid()
-         AND coalesce(a.application_name, '') <> $1
-       GROUP BY 1, 2, 3, 4, 5) b`;
-  // The backend of a vacuum / analyze in progress, looked up by its pid only when there is one.
-  const progress = (view: string, kind: string, total: string, done: string): string => `
-      SELECT p.pid, '${kind}' AS kind, a.backend_type = 'autovacuum worker' AS auto,
-             n.nspname || '.' || c.relname AS relation, p.phase, ${ms('a.query_start')} AS "startedAt",
-             p.${total} AS "blocksTotal", p.${done} AS "blocksDone"
-        FROM ${view} p
-        CROSS JOIN LATERAL pg_stat_get_activity(p.pid) a
-        LEFT JOIN pg_class c ON c.oid = p.relid
-        LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE p.datname = current_database()`;
-  const maintenance = `SELECT json_agg(m) FROM (${progress('pg_stat_progress_vacuum', 'vacuum', 'heap_blks_total', 'heap_blks_scanned')}
-      UNION ALL ${progress('pg_stat_progress_analyze', 'analyze', 'sample_blks_total', 'sample_blks_scanned')}) m`;
-  const counters =
-    serverVersionNum >= 170000
-      ? `SELECT num_timed AS timed, num_requested AS requested, ${serverVersionNum >= 180000 ? 'num_done' : 'NULL::bigint'} AS done,
-                buffers_written AS "buffersWritten", restartpoints_done AS "restartpointsDone" FROM pg_stat_checkpointer`
-      : `SELECT checkpoints_timed AS timed, checkpoints_req AS requested, NULL::bigint AS done,
-                buffers_checkpoint AS "buffersWritten", NULL::bigint AS "restartpointsDone" FROM pg_stat_bgwriter`;
-  const checkpoint = options.controlFile
-    ? `SELECT row_to_json(x) FROM (
-      SELECT k.*, ${ms('cc.checkpoint_time')} AS "lastCheckpointAt", cc.redo_lsn::text AS "redoLsn"
-        FROM (${counters}) k CROSS JOIN pg_control_checkpoint() cc) x`
-    : `SELECT row_to_json(x) FROM (SELECT k.*, NULL::numeric AS "lastCheckpointAt", NULL::text AS "redoLsn" FROM (${counters}) k) x`;
-  // Only the GIN indexes and tables found by TARGETS_SQL ($3, $2): looked up by OID instead of
-  // scanning the catalogs on every sample. One dropped meanwhile (REINDEX CONCURRENTLY) just drops out.
-  // Without pgstattuple the detailed statement still takes $3 (the sampler binds three values; a
-  // statement that never mentions $3 rejects the bind, and every detailed sample failed).
-  const gin =
-    pgstattupleSchema === null
-      ? `SELECT '[]'::json FROM (SELECT $3::oid[]) AS bound`
-      : `SELECT json_agg(g) FROM (
-      SELECT ic.relname AS index, tn.nspname || '.' || tc.relname AS "table", s.pending_pages AS "pendingPages", s.pending_tuples AS "pendingTuples"
-        FROM unnest($3::oid[]) AS x(oid)
-        JOIN pg_index i ON i.indexrelid = x.oid AND i.indisvalid
-        JOIN pg_class ic ON ic.oid = i.indexrelid
-        JOIN pg_class tc ON tc.oid = i.indrelid
-        JOIN pg_namespace tn ON tn.oid = tc.relnamespace
-        CROSS JOIN LATERAL ${pgstattupleSchema}.pgstatginindex(i.indexrelid) s) g`;
-  const wal = inRecovery ? `pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')` : `pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')`;
-  const replication = inRecovery
-    ? `SELECT json_build_object('replica', row_to_json(x)) FROM (
-      SELECT CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
-                  ELSE ${ms('clock_timestamp() - pg_last_xact_replay_timestamp()')} END AS "replayLagMs",
-             pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()) AS "receiveReplayBytes") x`
-    : `SELECT json_build_object('primary', coalesce(json_agg(r), '[]'::json)) FROM (
-      SELECT coalesce(a.application_name, '') AS application, w.state,
-             CASE WHEN w.replay_lsn IS NOT NULL AND w.replay_lsn >= pg_current_wal_lsn() THEN 0
-                  ELSE ${ms('w.replay_lag')} END AS "replayLagMs",
-             pg_wal_lsn_diff(pg_current_wal_lsn(), w.replay_lsn) AS "lagBytes"
-        FROM pg_stat_get_wal_senders() w
-        CROSS JOIN LATERAL pg_stat_get_activity(w.pid) a) r`;
-  const database = `SELECT row_to_json(x) FROM (
-      SELECT blks_hit AS "blksHit", blks_read AS "blksRead", xact_commit AS "xactCommit", xact_rollback AS "xactRollback",
-             temp_bytes AS "tempBytes", deadlocks, conflicts
-        FROM pg_stat_database WHERE datname = current_database()) x`;
-  const tables = `SELECT json_agg(t) FROM (
-      SELECT n.nspname || '.' || c.relname AS relation, pg_stat_get_live_tuples(c.oid) AS "liveTuples", pg_stat_get_dead_tuples(c.oid) AS "deadTuples",
-             pg_stat_get_mod_since_analyze(c.oid) AS "modSinceAnalyze", pg_stat_get_vacuum_count(c.oid) AS "vacuumCount",
-             pg_stat_get_autovacuum_count(c.oid) AS "autovacuumCount", pg_stat_get_analyze_count(c.oid) AS "analyzeCount",
-             pg_stat_get_autoanalyze_count(c.oid) AS "autoanalyzeCount",
-             ${ms('pg_stat_get_last_vacuum_time(c.oid)')} AS "lastVacuum", ${ms('pg_stat_get_last_autovacuum_time(c.oid)')} AS "lastAutovacuum",
-             ${ms('pg_stat_get_last_analyze_time(c.oid)')} AS "lastAnalyze", ${ms('pg_stat_get_last_autoanalyze_time(c.oid)')} AS "lastAutoanalyze"
-        FROM unnest($2::oid[]) AS x(oid) JOIN pg_class c ON c.oid = x.oid JOIN pg_namespace n ON n.oid = c.relnamespace) t`;
-  return observerSql(`SELECT json_build_object(
-    'serverAt', ${ms('clock_timestamp()')},
-    'backends', ${json(backends, '[]')},
-    'maintenance', ${json(maintenance, '[]')},
-    'detail', ${detail},
-    'checkpoint', ${detail ? `(${checkpoint})` : 'NULL::json'},
-    'gin', ${detail ? json(gin, '[]') : `'[]'::json`},
-    'walBytes', ${wal},
-    'replication', (${replication}),
-    'database', ${detail ? `(${database})` : 'NULL::json'},
-    'tables', ${detail ? json(tables, '[]') : `'[]'::json`}) AS sample`);
-}
-
-/**
- * What a sample looks at, found once and then every TARGETS_REFRESH samples: pg_stat_user_tables'
- * tables (user schemas; tables, matviews, partitioned tables) and the GIN indexes in user schemas.
- */
-export const TARGETS_SQL = observerSql(`SELECT
-    coalesce(array_agg(c.oid) FILTER (WHERE c.relkind IN ('r', 't', 'm', 'p')), '{}') AS tables,
-    coalesce(array_agg(c.oid) FILTER (WHERE c.relkind = 'i' AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'gin')), '{}') AS gin
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'`);
 const TARGETS_REFRESH = 40;
 
 /** How often a sample reads the slow-moving parts (see Sample.detail). */
@@ -259,141 +91,6 @@ async function findTargets(client: pg.ClientBase): Promise<Targets> {
   // Named: planned once per connection (it was planned on every refresh, ~3 ms each under load).
   const r = await client.query<Targets>({ name: 'esbench_observer_targets', text: TARGETS_SQL });
   return { tables: r.rows[0]?.tables ?? [], gin: r.rows[0]?.gin ?? [] };
-}
-
-type RawSample = Omit<Sample, 'at' | 'costMs'>;
-
-/** JSON numbers from numeric/bigint columns arrive as numbers; keep them finite. */
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-function stats(values: number[]): SeriesStats | null {
-  if (values.length === 0) return null;
-  return { mean: ss.mean(values), p50: ss.quantile(values, 0.5), p99: ss.quantile(values, 0.99), max: ss.max(values) };
-}
-
-export function summarize(samples: readonly Sample[], events: readonly TimelineEvent[]): NodeSummary {
-  const first = samples[0];
-  const last = samples[samples.length - 1];
-  let cacheHitRatio: number | null = null;
-  // Database counters are read once a second (Sample.detail): the first and last samples that have them.
-  const firstDb = samples.find((s) => s.database !== null)?.database;
-  const lastDb = samples.findLast((s) => s.database !== null)?.database;
-  if (firstDb && lastDb) {
-    const hit = lastDb.blksHit - firstDb.blksHit;
-    const read = lastDb.blksRead - firstDb.blksRead;
-    cacheHitRatio = hit + read > 0 ? hit / (hit + read) : null;
-  }
-  let walBytes: number | null = null;
-  let walBytesPerSecond: number | null = null;
-  if (first && last && first.walBytes !== null && last.walBytes !== null) {
-    walBytes = last.walBytes - first.walBytes;
-    const seconds = (last.serverAt - first.serverAt) / 1000;
-    walBytesPerSecond = seconds > 0 ? walBytes / seconds : null;
-  }
-  const lagMs: number[] = [];
-  const lagBytes: number[] = [];
-  const perApp = new Map<string, { total: number[]; active: number[] }>();
-  const waitEvents: Record<string, number> = {};
-  const ginMax: Record<string, number> = {};
-  const dead: Record<string, { start: number; end: number; max: number }> = {};
-  samples.forEach((s, i) => {
-    if ('primary' in s.replication) {
-      for (const r of s.replication.primary) {
-        if (r.replayLagMs !== null) lagMs.push(r.replayLagMs);
-        if (r.lagBytes !== null) lagBytes.push(r.lagBytes);
-      }
-    } else {
-      if (s.replication.replica.replayLagMs !== null) lagMs.push(s.replication.replica.replayLagMs);
-      if (s.replication.replica.receiveReplayBytes !== null) lagBytes.push(s.replication.replica.receiveReplayBytes);
-    }
-    const counts = new Map<string, { total: number; active: number }>();
-    for (const b of s.backends) {
-      const c = counts.get(b.application) ?? { total: 0, active: 0 };
-      c.total += b.count;
-      if (b.state === 'active') c.active += b.count;
-      counts.set(b.application, c);
-      if (b.waitEventType !== null) {
-        const key = `${b.waitEventType}:${b.waitEvent ?? ''}`;
-        waitEvents[key] = (waitEvents[key] ?? 0) + b.count;
-      }
-    }
-    // An application absent from a sample had no connection then: its series gets a 0.
-    for (const app of counts.keys()) {
-      if (!perApp.has(app)) perApp.set(app, { total: Array<number>(i).fill(0), active: Array<number>(i).fill(0) });
-    }
-    for (const [app, series] of perApp) {
-      series.total.push(counts.get(app)?.total ?? 0);
-      series.active.push(counts.get(app)?.active ?? 0);
-    }
-    for (const g of s.gin) ginMax[g.index] = Math.max(ginMax[g.index] ?? 0, g.pendingPages);
-    for (const t of s.tables) {
-      const d = dead[t.relation];
-      if (!d) dead[t.relation] = { start: t.deadTuples, end: t.deadTuples, max: t.deadTuples };
-      else {
-        d.end = t.deadTuples;
-        d.max = Math.max(d.max, t.deadTuples);
-      }
-    }
-  });
-  const connections: NodeSummary['connections'] = {};
-  for (const [app, series] of perApp) {
-    connections[app || '(none)'] = {
-      mean: ss.mean(series.total),
-      max: ss.max(series.total),
-      activeMean: ss.mean(series.active),
-      activeMax: ss.max(series.active),
-    };
-  }
-  return {
-    samples: samples.length,
-    cacheHitRatio,
-    walBytes,
-    walBytesPerSecond,
-    replicationLagMs: stats(lagMs),
-    replicationLagBytes: stats(lagBytes),
-    connections,
-    waitEvents,
-    ginPendingPagesMax: ginMax,
-    deadTuples: dead,
-    autovacuumRuns: events.filter((e) => e.kind === 'maintenance' && e.auto && e.operation === 'vacuum').length,
-    checkpoints: events.filter((e) => e.kind === 'checkpoint').length,
-  };
-}
-
-function toSample(raw: RawSample, at: number, costMs: number): Sample {
-  const checkpoint = raw.checkpoint
-    ? {
-        timed: num(raw.checkpoint.timed) ?? 0,
-        requested: num(raw.checkpoint.requested) ?? 0,
-        done: num(raw.checkpoint.done),
-        buffersWritten: num(raw.checkpoint.buffersWritten) ?? 0,
-        restartpointsDone: num(raw.checkpoint.restartpointsDone),
-        lastCheckpointAt: num(raw.checkpoint.lastCheckpointAt),
-        redoLsn: raw.checkpoint.redoLsn ?? null,
-      }
-    : null;
-  return {
-    at,
-    serverAt: num(raw.serverAt) ?? at,
-    costMs,
-    detail: raw.detail !== false,
-    backends: raw.backends,
-    maintenance: raw.maintenance.map((m) => ({ ...m, startedAt: num(m.startedAt), blocksTotal: num(m.blocksTotal), blocksDone: num(m.blocksDone) })),
-    checkpoint,
-    gin: raw.gin,
-    walBytes: num(raw.walBytes),
-    replication: raw.replication,
-    database: raw.database,
-    tables: raw.tables.map((t) => ({
-      ...t,
-      lastVacuum: num(t.lastVacuum),
-      lastAutovacuum: num(t.lastAutovacuum),
-      lastAnalyze: num(t.lastAnalyze),
-      lastAutoanalyze: num(t.lastAutoanalyze),
-    })),
-  };
 }
 
 async function probe(client: pg.ClientBase, sql: string): Promise<string | null> {

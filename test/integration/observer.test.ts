@@ -2,7 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointEvent } from '../../src/observe/events.ts';
 import { OBSERVER_APPLICATION_NAME } from '../../src/observe/observer-client.ts';
-import { buildSampleSql, TARGETS_SQL, type SamplerResult } from '../../src/observe/sampler.ts';
+import { buildSampleSql, TARGETS_SQL } from '../../src/observe/sample-sql.ts';
+import type { SamplerResult } from '../../src/observe/sampler.ts';
 import type { StatementWindow } from '../../src/observe/statement-stats.ts';
 import { applySchema } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -103,6 +104,15 @@ describe('observer', () => {
     const r = replica.samples.at(-1)!;
     expect('primary' in p.replication).toBe(true);
     expect('replica' in r.replication).toBe(true);
+    // Replication lag is the primary's figure (replication-lag.ts: 0, not null, when replay_lag is
+    // NULL); the replica's replay delay, on its own clock, is summarized apart from it.
+    const standbys = 'primary' in p.replication ? p.replication.primary : [];
+    expect(standbys.length).toBeGreaterThan(0);
+    for (const x of standbys) expect(x.replayLagMs).toBeGreaterThanOrEqual(0);
+    expect(primary.summary.replicationLagMs).not.toBeNull();
+    expect(primary.summary.replicaReplayDelayMs).toBeNull();
+    expect(replica.summary.replicationLagMs).toBeNull();
+    expect(replica.summary.replicaReplayDelayMs).not.toBeNull();
     // The schema's two GIN indexes, with their pending lists, on both nodes.
     expect(p.gin.map((g) => g.index).sort()).toEqual(['idx_events_metadata_gin', 'idx_events_payload_gin']);
     expect(r.gin).toHaveLength(2);

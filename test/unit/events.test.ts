@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveEvents, type CheckpointEvent, type MaintenanceEvent } from '../../src/observe/events.ts';
-import type { CheckpointCounters, MaintenanceActivity, Sample, TableStats } from '../../src/observe/sampler.ts';
+import type { CheckpointCounters, MaintenanceActivity, Sample, TableStats } from '../../src/observe/sample.ts';
 
 const table = (over: Partial<TableStats> = {}): TableStats => ({
   relation: 'public.events',

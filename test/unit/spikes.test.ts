@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectSpikes } from '../../src/analysis/spikes.ts';
-import type { Sample } from '../../src/observe/sampler.ts';
+import type { Sample } from '../../src/observe/sample.ts';
 import { T0, extendWait, ginScenario, maintenance, noisyRun, sample, sampler, second } from '../fixtures/spikes/synthetic.ts';
 import { createRng } from '../../src/core/prng.ts';
 
