@@ -98,7 +98,9 @@ export function figuresOf(run: TrialResult, meta: { key: string; phase: TrialPha
   const measureEnded = load.engine === 'paced' ? load.measureEndedAt : null;
   const windowSeconds = measureStarted !== null && measureEnded !== null ? (measureEnded - measureStarted) / 1000 : run.config.durationMs / 1000;
   const [primaryApp, replicaApp] = POOL_APPLICATION_NAMES;
-  const lag = primary?.summary.replicationLagMs ?? replica?.summary.replicationLagMs ?? null;
+  // Replication lag as the primary's WAL sender sees it (src/cluster/replication-lag.ts): the
+  // replica's own replay delay is another clock's figure and is not a fallback for it.
+  const lag = primary?.summary.replicationLagMs ?? null;
   return {
     ...meta,
     partial: run.partial,
