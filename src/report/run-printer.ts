@@ -104,6 +104,15 @@ export function printRun(r: TrialResult, file: string, slo: SloVerdict[] = []): 
         `  ${w.node.padEnd(8)} observer's own statements: ${ms(w.observerMs, 1)} ms of ${ms(w.databaseMs, 1)} ms database statement time (exec + plan, pg_stat_statements) = ${pct(w.observerShare)}`,
       );
     }
+    // A second denominator that does not depend on what the workload sends to a node: the node's
+    // CPU time over the window (all its processes, /proc). The replica runs almost no statements
+    // (it replays WAL), so the statement-time share there is ~100% whatever the observer costs.
+    for (const w of shares) {
+      const node = r.cpu?.processes.find((p) => p.process === (w.node === 'primary' ? 'postgres-primary' : 'postgres-replica'));
+      if (node?.cpuSeconds == null || node.cpuSeconds <= 0) continue;
+      const nodeMs = node.cpuSeconds * 1000;
+      out.push(`  ${w.node.padEnd(8)} observer's own statements: ${ms(w.observerMs, 1)} ms = ${pct(w.observerMs / nodeMs)} of the node's CPU time (${ms(nodeMs, 0)} ms, all its processes, /proc)`);
+    }
     if (shares.length > 1) {
       const observer = shares.reduce((a, w) => a + w.observerMs, 0);
       const database = shares.reduce((a, w) => a + w.databaseMs, 0);

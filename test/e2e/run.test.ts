@@ -60,6 +60,9 @@ describe('esbench run', () => {
     expect(primaryWindow.observerShare).toBeGreaterThan(0);
     expect(primaryWindow.observerShare).toBeLessThan(1);
     expect(r.stdout).toMatch(/observer's own statements: [\d.]+ ms of [\d.]+ ms database statement time/);
+    // ...and against each node's CPU time, which does not depend on what the workload sends there.
+    expect(r.stdout).toMatch(/primary\s+observer's own statements: [\d.]+ ms = [\d.]+% of the node's CPU time/);
+    expect(r.stdout).toMatch(/replica\s+observer's own statements: [\d.]+ ms = [\d.]+% of the node's CPU time/);
     // CPU per process over the window; the embedded cluster's nodes are ours, so they are counted.
     expect(r.stdout).toMatch(/CPU during the measured window/);
     const cpu = saved.cpu as { processes: Array<{ process: string; cpuSeconds: number | null }>; totalMsPerRequest: number };
