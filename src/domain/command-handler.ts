@@ -74,6 +74,8 @@ export interface LoadedDecision {
   state: DecisionState;
   version: number;
   folded: number;
+  /** `version` came from a snapshot: a position folded up to, maybe past the boundary's last event. */
+  fromSnapshot?: boolean;
 }
 
 export class CommandHandler {
@@ -122,7 +124,7 @@ export class CommandHandler {
       }
     }
     const { events, version: read } = await this.store.query({ items }, { consistent: true, ...t });
-    return { state: foldBoundary(cmd, events, start), version: Math.max(version, read), folded: events.length };
+    return { state: foldBoundary(cmd, events, start), version: Math.max(version, read), folded: events.length, fromSnapshot: version > read };
   }
 
   /**
@@ -223,7 +225,7 @@ export class CommandHandler {
         throw e;
       }
       try {
-        const r = await this.store.append(newEvents, { filter, expectedVersion: loaded.version }, timing);
+        const r = await this.store.append(newEvents, { filter, expectedVersion: loaded.version, ...(loaded.fromSnapshot ? { expectedIsUpperBound: true } : {}) }, timing);
         this.observer.folded?.(cmd.kind, this.mode, loaded.folded);
         if (this.decisions && loaded.folded > this.decisions.threshold) await this.saveSnapshots(cmd, loaded.state, newEvents, r.version, timing);
         return { sequenceNumber: r.version, retries: attempt - 1, folded: loaded.folded };
