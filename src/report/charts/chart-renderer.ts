@@ -4,8 +4,16 @@
  * estimated, which is all SVG output needs). The SVG is inlined in report.html, so nothing is fetched
  * or run when the page is viewed.
  */
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+
+/**
+ * vega and vega-lite take ~1.2 s to import; loaded on the first chart, not by every CLI start
+ * (the CLI imports every command, and most invocations draw no chart).
+ */
+let libraries: Promise<[typeof Vega, typeof VegaLite]> | undefined;
+const loadVega = () => (libraries ??= Promise.all([import('vega'), import('vega-lite')]));
 
 /** What every esbench chart shares: font, sizes, a quiet axis style. */
 const CONFIG = {
@@ -17,7 +25,7 @@ const CONFIG = {
   header: { labelFontSize: 12, titleFontSize: 12 },
 };
 
-type Logger = NonNullable<NonNullable<Parameters<typeof compile>[1]>['logger']>;
+type Logger = NonNullable<NonNullable<Parameters<typeof VegaLite.compile>[1]>['logger']>;
 
 /**
  * Vega and Vega-Lite log to the console by default; a report written at the end of `esbench run`
@@ -41,6 +49,7 @@ function quietLogger(): Logger {
 
 /** Renders one Vega-Lite spec to an SVG string. Throws when the spec does not compile. */
 export async function renderChart(spec: TopLevelSpec): Promise<string> {
+  const [{ parse, View }, { compile }] = await loadVega();
   const withConfig = { ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
   const vg = compile(withConfig, { logger: quietLogger() }).spec;
   const view = new View(parse(vg), { renderer: 'none', logger: quietLogger() });
