@@ -97,6 +97,20 @@ interface DecisionRow {
   payload: JsonObject;
 }
 
+/** The study's baseline append; `compare` is only ever one of these two fixed operators. */
+function baselineAppendSql(where: string, compare: '=' | '<='): string {
+  return `WITH context AS (
+      SELECT COALESCE(MAX(sequence_number), 0) AS max_seq FROM events WHERE ${where}
+    ), ins AS (
+      INSERT INTO events (event_type, payload, metadata)
+      SELECT t, p, m FROM unnest($1::text[], $2::jsonb[], $3::jsonb[]) AS x(t, p, m), context
+      WHERE context.max_seq ${compare} $4::bigint
+      RETURNING sequence_number
+    )
+    SELECT (SELECT max_seq FROM context) AS max_seq,
+           ARRAY(SELECT sequence_number FROM ins ORDER BY sequence_number) AS inserted`;
+}
+
 export const SQL = {
   lockKeys: 'SELECT esbench_lock_keys($1::bigint[], $2::boolean[])',
   query: (where: string) => `SELECT ${COLUMNS} FROM events WHERE ${where} ORDER BY sequence_number`,
@@ -132,32 +146,14 @@ export const SQL = {
     UNION ALL
     SELECT 0, sequence_number, event_type, payload FROM events WHERE ${where}`,
   /** The study's shape: MAX over the whole boundary in a CTE, compared with the expected version. */
-  appendBaseline: (where: string) => `WITH context AS (
-      SELECT COALESCE(MAX(sequence_number), 0) AS max_seq FROM events WHERE ${where}
-    ), ins AS (
-      INSERT INTO events (event_type, payload, metadata)
-      SELECT t, p, m FROM unnest($1::text[], $2::jsonb[], $3::jsonb[]) AS x(t, p, m), context
-      WHERE context.max_seq = $4::bigint
-      RETURNING sequence_number
-    )
-    SELECT (SELECT max_seq FROM context) AS max_seq,
-           ARRAY(SELECT sequence_number FROM ins ORDER BY sequence_number) AS inserted`,
+  appendBaseline: (where: string) => baselineAppendSql(where, '='),
   /**
    * The baseline append after a snapshot (esbench's decisions with the study's append): the same
    * statement with `<=`. Equality would refuse every append whose snapshot position is past the
    * boundary's last event — measured: 467 of 730 commands RETRIES_EXHAUSTED in the study's
-   * `tuned+decisions` ablation. The study's own statement (full folds) is unchanged above.
+   * `tuned+decisions` ablation. The study's own statement (full folds, `=`) is unchanged.
    */
-  appendBaselineUpTo: (where: string) => `WITH context AS (
-      SELECT COALESCE(MAX(sequence_number), 0) AS max_seq FROM events WHERE ${where}
-    ), ins AS (
-      INSERT INTO events (event_type, payload, metadata)
-      SELECT t, p, m FROM unnest($1::text[], $2::jsonb[], $3::jsonb[]) AS x(t, p, m), context
-      WHERE context.max_seq <= $4::bigint
-      RETURNING sequence_number
-    )
-    SELECT (SELECT max_seq FROM context) AS max_seq,
-           ARRAY(SELECT sequence_number FROM ins ORDER BY sequence_number) AS inserted`,
+  appendBaselineUpTo: (where: string) => baselineAppendSql(where, '<='),
 } as const;
 
 function toEvent(r: EventRow): StoredEvent {
