@@ -285,7 +285,8 @@ function cleanup(): Promise<void> {
 
 const startedAt = new Date().toISOString();
 const loadAverageAtStart = os.loadavg();
-const soakConfig = { minutes, rate, warmupSeconds: warmupS, events, ginFastupdate, workload: 'study', rssIntervalMs: RSS_INTERVAL_MS, observerIntervalMs: OBSERVER_INTERVAL_MS, pools: soakTrialConfig().pools };
+const trialCfg = soakTrialConfig();
+const soakConfig = { minutes, rate, warmupSeconds: warmupS, events, ginFastupdate, workload: 'study', rssIntervalMs: RSS_INTERVAL_MS, observerIntervalMs: OBSERVER_INTERVAL_MS, pools: trialCfg.pools };
 const rss: RssSample[] = [];
 let exitCode = 0;
 try {
@@ -346,7 +347,7 @@ try {
   try {
     trial = await runTrial(
       { primaryUrl, replicaUrl, embedded: cluster },
-      soakTrialConfig(),
+      trialCfg,
       process.env,
       {
         signal: controller.signal,
